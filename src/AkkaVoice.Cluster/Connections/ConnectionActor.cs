@@ -1,0 +1,188 @@
+using Akka.Actor;
+using Akka.Event;
+using AkkaVoice.Cluster.Rooms;
+using AkkaVoice.Cluster.Users;
+using AkkaVoice.Protocol;
+
+namespace AkkaVoice.Cluster.Connections;
+
+/// <summary>
+/// One per client connection, on the node the client reached. Answers the client's text messages, joins
+/// and leaves rooms, and heals membership: when a room actor stops or moves it joins the room again,
+/// keeping slot and member id, without the client noticing. Voice frames do not pass through it: the
+/// socket reader sends them straight to the room actor it recorded in the <see cref="RoomLink"/>.
+/// </summary>
+public sealed class ConnectionActor : ReceiveActor
+{
+    private sealed record PendingJoin(string Room, string? Ref, long? Since);
+
+    private sealed record RoomGone(string Room, IActorRef RoomActor);
+
+    private readonly Session session;
+    private readonly VoiceNode node;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly Dictionary<string, RoomLink> links = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, PendingJoin> pending = [];
+    private long nextRequest;
+    private bool closing;
+
+    public ConnectionActor(Session session)
+    {
+        this.session = session;
+        node = session.Node;
+
+        Receive<JoinCommand>(OnJoin);
+        Receive<LeaveCommand>(OnLeave);
+        Receive<SayCommand>(OnSay);
+        Receive<DirectCommand>(d => node.Users.Tell(new SendDirect(d.To, session.User, d.Text, d.Ref)));
+        Receive<PingCommand>(p => Send(ServerMessages.Pong(p.Ref)));
+        Receive<ParseError>(e => Send(ServerMessages.Error(e.Code, e.Message, e.Ref)));
+        Receive<RoomJoined>(OnJoined);
+        Receive<JoinRefused>(r =>
+        {
+            if (pending.Remove(r.Request, out var p)) Send(ServerMessages.Error(r.Code, r.Reason, p.Ref));
+        });
+        Receive<RoomText>(t =>
+        {
+            if (!links.TryGetValue(t.Room, out var link)) return;
+            if (t.Seq > link.LastSeq) link.LastSeq = t.Seq;
+            Send(t.Json);
+        });
+        Receive<ClientText>(t => Send(t.Json));
+        Receive<DirectResult>(r => Send(r.Delivered
+            ? ServerMessages.Delivered(r.To, r.Ref)
+            : ServerMessages.Error(ErrorCodes.UserOffline, $"user {r.To} has no open connection", r.Ref)));
+        Receive<RoomGone>(OnRoomGone);
+    }
+
+    public static Props Props(Session session) => Akka.Actor.Props.Create(() => new ConnectionActor(session));
+
+    protected override void PreStart() => node.Users.Tell(new RegisterConnection(session.User, Self));
+
+    protected override void PostStop()
+    {
+        node.Users.Tell(new UnregisterConnection(session.User, Self));
+        foreach (var link in links.Values)
+        {
+            Unlink(link);
+            (link.RoomActor ?? node.Rooms).Tell(new LeaveRoom(link.Room, link.Membership.Member));
+        }
+    }
+
+    private void OnJoin(JoinCommand join)
+    {
+        if (session.Identity is { } identity && !identity.MayJoin(join.Room))
+        {
+            Send(ServerMessages.Error(ErrorCodes.Forbidden, $"your token does not allow room {join.Room}", join.Ref));
+            return;
+        }
+        links.TryGetValue(join.Room, out var link);
+        if (link is null)
+        {
+            var rooms = links.Count + pending.Values.Where(p => !links.ContainsKey(p.Room)).Select(p => p.Room).Distinct().Count(r => r != join.Room);
+            if (rooms >= node.Settings.Limits.RoomsPerConnection)
+            {
+                Send(ServerMessages.Error(ErrorCodes.RoomLimit, $"a connection may join at most {node.Settings.Limits.RoomsPerConnection} rooms", join.Ref));
+                return;
+            }
+        }
+        var request = ++nextRequest;
+        pending[request] = new PendingJoin(join.Room, join.Ref, join.Since);
+        node.Rooms.Tell(new JoinRoom(join.Room, request, session.User, Self, node.Relay, link?.Membership.Member ?? 0, join.Since, link?.LastSeq ?? 0));
+    }
+
+    private void OnJoined(RoomJoined joined)
+    {
+        bool asked = pending.Remove(joined.Request, out var request);
+        if (links.TryGetValue(joined.Room, out var link))
+        {
+            if (!Sender.Equals(link.RoomActor))
+            {
+                Context.WatchWith(Sender, new RoomGone(joined.Room, Sender));
+                link.RoomActor = Sender;
+            }
+            link.Membership.Member = joined.Member;
+            if (joined.Seq > link.LastSeq) link.LastSeq = joined.Seq;
+            if (asked) SendJoined(link, joined, request!);
+            return;
+        }
+        if (!asked)
+        {
+            // A rejoin that finished after the client left the room, or a join the client cancelled.
+            Sender.Tell(new LeaveRoom(joined.Room, joined.Member));
+            return;
+        }
+
+        var slot = session.FreeSlot();
+        var membership = new Membership(joined.Room, slot, joined.Member, session.Outbound);
+        link = new RoomLink(joined.Room, membership) { RoomActor = Sender, LastSeq = joined.Seq };
+        links.Add(joined.Room, link);
+        Context.WatchWith(Sender, new RoomGone(joined.Room, Sender));
+        // joined is queued before the relay can see the membership, so no frame of the room precedes it.
+        SendJoined(link, joined, request!);
+        session.Slots[slot] = link;
+        node.LocalMembers.Add(membership);
+    }
+
+    private void SendJoined(RoomLink link, RoomJoined joined, PendingJoin request)
+    {
+        Send(ServerMessages.Joined(joined.Room, link.Membership.Slot, joined.Member, joined.Seq, joined.Members, joined.Recovered, request.Ref));
+        foreach (var said in joined.Replay) Send(said);
+    }
+
+    private void OnLeave(LeaveCommand leave)
+    {
+        bool cancelled = false;
+        foreach (var (id, p) in pending.Where(kv => kv.Value.Room == leave.Room).ToList())
+        {
+            pending.Remove(id);
+            cancelled = true;
+        }
+        if (!links.Remove(leave.Room, out var link))
+        {
+            Send(cancelled
+                ? ServerMessages.Left(leave.Room, leave.Ref)
+                : ServerMessages.Error(ErrorCodes.NotJoined, $"not a member of room {leave.Room}", leave.Ref));
+            return;
+        }
+        Unlink(link);
+        if (link.RoomActor is { } room) Context.Unwatch(room);
+        (link.RoomActor ?? node.Rooms).Tell(new LeaveRoom(link.Room, link.Membership.Member));
+        Send(ServerMessages.Left(leave.Room, leave.Ref));
+    }
+
+    private void OnSay(SayCommand say)
+    {
+        if (!links.TryGetValue(say.Room, out var link))
+        {
+            Send(ServerMessages.Error(ErrorCodes.NotJoined, $"not a member of room {say.Room}", say.Ref));
+            return;
+        }
+        (link.RoomActor ?? node.Rooms).Tell(new Say(say.Room, link.Membership.Member, say.Text, say.Ref));
+    }
+
+    private void OnRoomGone(RoomGone gone)
+    {
+        if (!links.TryGetValue(gone.Room, out var link) || !gone.RoomActor.Equals(link.RoomActor)) return;
+        link.RoomActor = null;
+        log.Debug("Room {Room} went away; member {Member} of {User} rejoins it", gone.Room, link.Membership.Member, session.User);
+        node.Rooms.Tell(new JoinRoom(gone.Room, 0, session.User, Self, node.Relay, link.Membership.Member, null, link.LastSeq));
+    }
+
+    private void Unlink(RoomLink link)
+    {
+        // Deactivate first: the writer drops any frame of this membership still queued.
+        link.Membership.Deactivate();
+        node.LocalMembers.Remove(link.Membership);
+        session.Slots[link.Membership.Slot] = null;
+    }
+
+    private void Send(byte[] json)
+    {
+        if (!session.Outbound.EnqueueText(json) && !closing)
+        {
+            closing = true;
+            log.Warning("Connection {Session} of {User} closed: its outbound text queue is full", session.Id, session.User);
+        }
+    }
+}

@@ -1,0 +1,228 @@
+using System.Buffers.Binary;
+using System.Text;
+using Akka.Actor;
+using Akka.Serialization;
+using AkkaVoice.Cluster.Rooms;
+using AkkaVoice.Cluster.Users;
+using AkkaVoice.Protocol;
+
+namespace AkkaVoice.Cluster.Serialization;
+
+/// <summary>
+/// The binary serializer for every message that crosses nodes. Voice frames are written by hand into one
+/// exact-size array (length-prefixed room id, speaker, payload); the rarer control messages use a
+/// BinaryWriter. Never JSON: Akka.Remote's default serializer is far too slow for 50 frames a second per speaker.
+/// </summary>
+public sealed class WireSerializer : SerializerWithStringManifest
+{
+    private const string VoiceInManifest = "VI", VoiceOutManifest = "VO", JoinRoomManifest = "JR", RoomJoinedManifest = "RJ",
+        JoinRefusedManifest = "JF", LeaveRoomManifest = "LR", SayManifest = "SY", RoomTextManifest = "RT",
+        GetRoomInfoManifest = "GI", RoomInfoManifest = "RI", RegisterManifest = "RC", UnregisterManifest = "UC",
+        SendDirectManifest = "SD", DirectResultManifest = "DR", ClientTextManifest = "CT";
+
+    private static readonly UTF8Encoding Utf8 = new(false, true);
+
+    public WireSerializer(ExtendedActorSystem system) : base(system)
+    {
+    }
+
+    /// <summary>Fixed id of this serializer in every node's HOCON; changing it breaks rolling updates.</summary>
+    public override int Identifier => 7301;
+
+    public override string Manifest(object o) => o switch
+    {
+        VoiceIn => VoiceInManifest,
+        VoiceOut => VoiceOutManifest,
+        JoinRoom => JoinRoomManifest,
+        RoomJoined => RoomJoinedManifest,
+        JoinRefused => JoinRefusedManifest,
+        LeaveRoom => LeaveRoomManifest,
+        Say => SayManifest,
+        RoomText => RoomTextManifest,
+        GetRoomInfo => GetRoomInfoManifest,
+        RoomInfo => RoomInfoManifest,
+        RegisterConnection => RegisterManifest,
+        UnregisterConnection => UnregisterManifest,
+        SendDirect => SendDirectManifest,
+        DirectResult => DirectResultManifest,
+        ClientText => ClientTextManifest,
+        _ => throw new ArgumentException($"{o.GetType()} is not a wire message of AkkaVoice"),
+    };
+
+    public override byte[] ToBinary(object obj)
+    {
+        switch (obj)
+        {
+            case VoiceIn v: return WriteFrame(v.Room, v.Speaker, v.Payload);
+            case VoiceOut v: return WriteFrame(v.Room, v.Speaker, v.Payload);
+        }
+        using var stream = new MemoryStream(64);
+        using (var w = new BinaryWriter(stream, Utf8, leaveOpen: true))
+        {
+            switch (obj)
+            {
+                case JoinRoom j:
+                    w.Write(j.Room); w.Write(j.Request); w.Write(j.User); WriteRef(w, j.Connection); WriteRef(w, j.Relay);
+                    w.Write(j.Member); w.Write(j.Since.HasValue); w.Write(j.Since ?? 0); w.Write(j.LastSeq);
+                    break;
+                case RoomJoined r:
+                    w.Write(r.Room); w.Write(r.Request); w.Write(r.Member); w.Write(r.Seq);
+                    w.Write(r.Members.Length);
+                    foreach (var m in r.Members) { w.Write(m.Member); w.Write(m.User); }
+                    w.Write(r.Replay.Length);
+                    foreach (var b in r.Replay) WriteBytes(w, b);
+                    w.Write((byte)(r.Recovered switch { null => 0, false => 1, true => 2 }));
+                    break;
+                case JoinRefused f:
+                    w.Write(f.Room); w.Write(f.Request); w.Write(f.Code); w.Write(f.Reason);
+                    break;
+                case LeaveRoom l:
+                    w.Write(l.Room); w.Write(l.Member);
+                    break;
+                case Say s:
+                    w.Write(s.Room); w.Write(s.Member); w.Write(s.Text); WriteOptional(w, s.Ref);
+                    break;
+                case RoomText t:
+                    w.Write(t.Room); w.Write(t.Seq); WriteBytes(w, t.Json);
+                    break;
+                case GetRoomInfo g:
+                    w.Write(g.Room);
+                    break;
+                case RoomInfo i:
+                    w.Write(i.Room); w.Write(i.Home); w.Write(i.Seq); w.Write(i.Members.Length);
+                    foreach (var m in i.Members) { w.Write(m.Member); w.Write(m.User); w.Write(m.Node); }
+                    break;
+                case RegisterConnection r:
+                    w.Write(r.User); WriteRef(w, r.Connection);
+                    break;
+                case UnregisterConnection u:
+                    w.Write(u.User); WriteRef(w, u.Connection);
+                    break;
+                case SendDirect d:
+                    w.Write(d.User); w.Write(d.From); w.Write(d.Text); WriteOptional(w, d.Ref);
+                    break;
+                case DirectResult d:
+                    w.Write(d.To); w.Write(d.Delivered); WriteOptional(w, d.Ref);
+                    break;
+                case ClientText c:
+                    WriteBytes(w, c.Json);
+                    break;
+                default:
+                    throw new ArgumentException($"{obj.GetType()} is not a wire message of AkkaVoice");
+            }
+        }
+        return stream.ToArray();
+    }
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        switch (manifest)
+        {
+            case VoiceInManifest:
+            {
+                var (room, speaker, payload) = ReadFrame(bytes);
+                return new VoiceIn(room, speaker, payload);
+            }
+            case VoiceOutManifest:
+            {
+                var (room, speaker, payload) = ReadFrame(bytes);
+                return new VoiceOut(room, speaker, payload);
+            }
+        }
+        using var r = new BinaryReader(new MemoryStream(bytes, writable: false), Utf8);
+        return manifest switch
+        {
+            JoinRoomManifest => ReadJoin(r),
+            RoomJoinedManifest => ReadJoined(r),
+            JoinRefusedManifest => new JoinRefused(r.ReadString(), r.ReadInt64(), r.ReadString(), r.ReadString()),
+            LeaveRoomManifest => new LeaveRoom(r.ReadString(), r.ReadUInt32()),
+            SayManifest => new Say(r.ReadString(), r.ReadUInt32(), r.ReadString(), ReadOptional(r)),
+            RoomTextManifest => new RoomText(r.ReadString(), r.ReadInt64(), ReadBytes(r)),
+            GetRoomInfoManifest => new GetRoomInfo(r.ReadString()),
+            RoomInfoManifest => ReadInfo(r),
+            RegisterManifest => new RegisterConnection(r.ReadString(), ReadRef(r)),
+            UnregisterManifest => new UnregisterConnection(r.ReadString(), ReadRef(r)),
+            SendDirectManifest => new SendDirect(r.ReadString(), r.ReadString(), r.ReadString(), ReadOptional(r)),
+            DirectResultManifest => new DirectResult(r.ReadString(), r.ReadBoolean(), ReadOptional(r)),
+            ClientTextManifest => new ClientText(ReadBytes(r)),
+            _ => throw new System.Runtime.Serialization.SerializationException($"unknown AkkaVoice manifest '{manifest}'"),
+        };
+    }
+
+    private static byte[] WriteFrame(string room, uint speaker, byte[] payload)
+    {
+        int roomBytes = Encoding.UTF8.GetByteCount(room);
+        var bytes = new byte[1 + roomBytes + 4 + payload.Length];
+        // Room ids are at most 64 ASCII characters, so one length byte is enough.
+        bytes[0] = checked((byte)roomBytes);
+        Encoding.UTF8.GetBytes(room, bytes.AsSpan(1));
+        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(1 + roomBytes), speaker);
+        payload.CopyTo(bytes.AsSpan(5 + roomBytes));
+        return bytes;
+    }
+
+    private static (string Room, uint Speaker, byte[] Payload) ReadFrame(byte[] bytes)
+    {
+        int roomBytes = bytes[0];
+        var room = Encoding.UTF8.GetString(bytes, 1, roomBytes);
+        var speaker = BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(1 + roomBytes));
+        return (room, speaker, bytes.AsSpan(5 + roomBytes).ToArray());
+    }
+
+    private JoinRoom ReadJoin(BinaryReader r)
+    {
+        var room = r.ReadString();
+        var request = r.ReadInt64();
+        var user = r.ReadString();
+        var connection = ReadRef(r);
+        var relay = ReadRef(r);
+        var member = r.ReadUInt32();
+        var hasSince = r.ReadBoolean();
+        var since = r.ReadInt64();
+        return new JoinRoom(room, request, user, connection, relay, member, hasSince ? since : null, r.ReadInt64());
+    }
+
+    private static RoomJoined ReadJoined(BinaryReader r)
+    {
+        var room = r.ReadString();
+        var request = r.ReadInt64();
+        var member = r.ReadUInt32();
+        var seq = r.ReadInt64();
+        var members = new MemberInfo[r.ReadInt32()];
+        for (int i = 0; i < members.Length; i++) members[i] = new MemberInfo(r.ReadUInt32(), r.ReadString());
+        var replay = new byte[r.ReadInt32()][];
+        for (int i = 0; i < replay.Length; i++) replay[i] = ReadBytes(r);
+        bool? recovered = r.ReadByte() switch { 0 => null, 1 => false, _ => true };
+        return new RoomJoined(room, request, member, seq, members, replay, recovered);
+    }
+
+    private static RoomInfo ReadInfo(BinaryReader r)
+    {
+        var room = r.ReadString();
+        var home = r.ReadString();
+        var seq = r.ReadInt64();
+        var members = new RoomMemberInfo[r.ReadInt32()];
+        for (int i = 0; i < members.Length; i++) members[i] = new RoomMemberInfo(r.ReadUInt32(), r.ReadString(), r.ReadString());
+        return new RoomInfo(room, home, seq, members);
+    }
+
+    private static void WriteRef(BinaryWriter w, IActorRef actor) => w.Write(Akka.Serialization.Serialization.SerializedActorPath(actor));
+
+    private IActorRef ReadRef(BinaryReader r) => system.Provider.ResolveActorRef(r.ReadString());
+
+    private static void WriteBytes(BinaryWriter w, byte[] bytes)
+    {
+        w.Write(bytes.Length);
+        w.Write(bytes);
+    }
+
+    private static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(r.ReadInt32());
+
+    private static void WriteOptional(BinaryWriter w, string? s)
+    {
+        w.Write(s is not null);
+        if (s is not null) w.Write(s);
+    }
+
+    private static string? ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
+}

@@ -1,0 +1,61 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using AkkaVoice.Cluster.Directory;
+using AkkaVoice.Cluster.Relay;
+using AkkaVoice.Cluster.Rooms;
+using AkkaVoice.Cluster.Users;
+
+namespace AkkaVoice.Cluster;
+
+/// <summary>
+/// Everything AkkaVoice runs inside one ActorSystem: the room and user shard regions, the node relay, the
+/// local membership table and the node's counters. The socket host and the tests start one per system.
+/// </summary>
+public sealed class VoiceNode
+{
+    /// <summary>Sharding type name of rooms.</summary>
+    public const string RoomTypeName = "room";
+
+    /// <summary>Sharding type name of the user directory.</summary>
+    public const string UserTypeName = "user";
+
+    private VoiceNode(ActorSystem system, VoiceSettings settings)
+    {
+        System = system;
+        Settings = settings;
+        Directory = new RoomDirectory(settings.ShardCount);
+        SelfAddress = Akka.Cluster.Cluster.Get(system).SelfAddress;
+
+        Relay = system.ActorOf(NodeRelay.Props(LocalMembers, Stats), NodeRelay.Name);
+
+        var sharding = ClusterSharding.Get(system);
+        var shardingSettings = ClusterShardingSettings.Create(system);
+        var extractor = new EntityExtractor(Directory);
+        Rooms = sharding.Start(RoomTypeName, room => RoomActor.Props(room, settings, Stats), shardingSettings, extractor,
+            new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance), PoisonPill.Instance);
+        Users = sharding.Start(UserTypeName, _ => UserActor.Props(), shardingSettings, extractor,
+            new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance), PoisonPill.Instance);
+        system.ActorOf(ShardWatcher.Props(Rooms, Stats), "shard-watcher");
+    }
+
+    public ActorSystem System { get; }
+    public VoiceSettings Settings { get; }
+    public NodeStats Stats { get; } = new();
+    public LocalMembers LocalMembers { get; } = new();
+    public RoomDirectory Directory { get; }
+
+    /// <summary>This node's address, as other nodes reach it.</summary>
+    public Address SelfAddress { get; }
+
+    /// <summary>The room shard region.</summary>
+    public IActorRef Rooms { get; }
+
+    /// <summary>The user directory shard region.</summary>
+    public IActorRef Users { get; }
+
+    /// <summary>This node's relay.</summary>
+    public IActorRef Relay { get; }
+
+    /// <summary>Starts AkkaVoice in a system whose configuration has the cluster provider and an <c>akkavoice</c> section.</summary>
+    public static VoiceNode Start(ActorSystem system) => new(system, VoiceSettings.FromConfig(system.Settings.Config));
+}

@@ -1,0 +1,62 @@
+using Akka.Configuration;
+using AkkaVoice.Protocol;
+
+namespace AkkaVoice.Cluster;
+
+/// <summary>How a room sends a voice frame to other nodes.</summary>
+public enum Routing
+{
+    /// <summary>Once to each node that has members of the room other than the speaker.</summary>
+    Interest,
+
+    /// <summary>Once to every node of the cluster: the old design, kept as a measurable baseline.</summary>
+    Broadcast,
+}
+
+/// <summary>The node's own settings, read from the <c>akkavoice</c> section of its HOCON.</summary>
+public sealed record VoiceSettings
+{
+    public Routing Routing { get; init; } = Routing.Interest;
+    public int ShardCount { get; init; } = 100;
+    public int MaxSimultaneousRebalance { get; init; } = 10;
+    public int HistorySize { get; init; } = 100;
+    public TimeSpan RoomIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    public Limits Limits { get; init; } = new();
+
+    /// <summary>Reads <c>akkavoice { ... }</c>; a missing key keeps the contract's default.</summary>
+    public static VoiceSettings FromConfig(Config config)
+    {
+        var c = config.GetConfig("akkavoice") ?? ConfigurationFactory.Empty;
+        var d = new VoiceSettings();
+        var l = c.GetConfig("limits") ?? ConfigurationFactory.Empty;
+        var dl = d.Limits;
+        var routing = c.GetString("routing", "interest");
+        return new VoiceSettings
+        {
+            Routing = routing switch
+            {
+                "interest" => Routing.Interest,
+                "broadcast" => Routing.Broadcast,
+                _ => throw new ConfigurationException($"akkavoice.routing must be interest or broadcast, not '{routing}'"),
+            },
+            ShardCount = c.GetInt("shard-count", d.ShardCount),
+            MaxSimultaneousRebalance = c.GetInt("max-simultaneous-rebalance", d.MaxSimultaneousRebalance),
+            HistorySize = Math.Max(100, c.GetInt("history-size", d.HistorySize)),
+            RoomIdleTimeout = c.GetTimeSpan("room-idle-timeout", d.RoomIdleTimeout),
+            Limits = new Limits
+            {
+                MaxFramePayload = l.GetInt("max-frame-payload", dl.MaxFramePayload),
+                MaxTextMessageBytes = l.GetInt("max-text-message-bytes", dl.MaxTextMessageBytes),
+                RoomsPerConnection = Math.Min(256, l.GetInt("rooms-per-connection", dl.RoomsPerConnection)),
+                MembersPerRoom = l.GetInt("members-per-room", dl.MembersPerRoom),
+                VoiceFramesPerSecond = l.GetDouble("voice-frames-per-second", dl.VoiceFramesPerSecond),
+                VoiceFrameBurst = l.GetInt("voice-frame-burst", dl.VoiceFrameBurst),
+                VoiceQueueFrames = l.GetInt("voice-queue-frames", dl.VoiceQueueFrames),
+                TextQueueMessages = l.GetInt("text-queue-messages", dl.TextQueueMessages),
+                StuckReceiverTimeout = l.GetTimeSpan("stuck-receiver-timeout", dl.StuckReceiverTimeout),
+                KeepAliveInterval = l.GetTimeSpan("keep-alive-interval", dl.KeepAliveInterval),
+                KeepAliveTimeout = l.GetTimeSpan("keep-alive-timeout", dl.KeepAliveTimeout),
+            },
+        };
+    }
+}

@@ -1,0 +1,43 @@
+using AkkaVoice.Cluster;
+using Prometheus;
+
+namespace AkkaVoice.Server;
+
+/// <summary>
+/// Exports the node's <see cref="NodeStats"/> as the Prometheus metrics of PROTOCOL.md section 5. The
+/// counters live in the node and are copied into prometheus-net just before each scrape, so the frame
+/// path never touches the metrics library.
+/// </summary>
+public static class MetricsExport
+{
+    public static void Register(Func<NodeStats?> stats)
+    {
+        var registry = Metrics.DefaultRegistry;
+        var factory = Metrics.WithCustomRegistry(registry);
+        var connections = factory.CreateGauge("akkavoice_connections", "Open client WebSocket connections on this node.");
+        var rooms = factory.CreateGauge("akkavoice_rooms_hosted", "Room actors running on this node.");
+        var shards = factory.CreateGauge("akkavoice_shards_hosted", "Room shards hosted on this node.");
+        var handoffs = factory.CreateCounter("akkavoice_shard_handoffs_total", "Room shards this node handed off to another node.");
+        var received = factory.CreateCounter("akkavoice_frames_received_total", "Voice frames received from clients on this node.");
+        var delivered = factory.CreateCounter("akkavoice_frames_delivered_total", "Voice frames written to client sockets on this node.");
+        var dropped = factory.CreateCounter("akkavoice_frames_dropped_total", "Voice frames dropped on this node, by reason.", "reason");
+        var nodeMessages = factory.CreateCounter("akkavoice_node_messages_sent_total", "Voice frame messages this node sent to other nodes.");
+        var relayed = factory.CreateCounter("akkavoice_relay_frames_received_total", "Voice frame messages that reached this node's relay.");
+
+        registry.AddBeforeCollectCallback(() =>
+        {
+            if (stats() is not { } s) return;
+            connections.Set(s.Connections.Value);
+            rooms.Set(s.RoomsHosted.Value);
+            shards.Set(s.ShardsHosted.Value);
+            handoffs.IncTo(s.ShardHandoffs.Value);
+            received.IncTo(s.FramesReceived.Value);
+            delivered.IncTo(s.FramesDelivered.Value);
+            dropped.WithLabels("rate-limited").IncTo(s.FramesDroppedRateLimited.Value);
+            dropped.WithLabels("slow-receiver").IncTo(s.FramesDroppedSlowReceiver.Value);
+            dropped.WithLabels("not-joined").IncTo(s.FramesDroppedNotJoined.Value);
+            nodeMessages.IncTo(s.NodeMessagesSent.Value);
+            relayed.IncTo(s.RelayFramesReceived.Value);
+        });
+    }
+}

@@ -1,0 +1,3 @@
+using AkkaVoice.Server;
+
+return await VoiceHost.RunAsync(args);

@@ -1,0 +1,25 @@
+using AkkaVoice.Protocol;
+using Microsoft.Extensions.Primitives;
+
+namespace AkkaVoice.Server;
+
+/// <summary>The node's access rules: JWT validation for <c>/ws</c>, allowed origins, and the admin token.</summary>
+public sealed class Security(NodeOptions options, IReadOnlyList<string> allowedOrigins)
+{
+    /// <summary>Null in development mode (no secret).</summary>
+    public JwtValidator? Jwt { get; } = options.JwtSecret is { Length: > 0 } secret ? new JwtValidator(secret) : null;
+
+    /// <summary>Any origin when none are configured; otherwise only the listed ones (browsers always send one).</summary>
+    public bool OriginAllowed(StringValues origin) =>
+        allowedOrigins.Count == 0 || StringValues.IsNullOrEmpty(origin) || allowedOrigins.Contains(origin.ToString(), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>True when no admin token is set, or the request carries it as a bearer token.</summary>
+    public bool AdminAllowed(HttpRequest request)
+    {
+        if (options.AdminToken is not { Length: > 0 } token) return true;
+        var header = request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return false;
+        var given = System.Text.Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim());
+        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(given, System.Text.Encoding.UTF8.GetBytes(token));
+    }
+}

@@ -1,0 +1,187 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Unicode;
+using Microsoft.AspNetCore.Connections;
+using AkkaVoice.Cluster.Connections;
+using AkkaVoice.Protocol;
+
+namespace AkkaVoice.Server;
+
+/// <summary>
+/// Pumps one WebSocket: a reader that checks sizes and UTF-8 and hands messages to the <see cref="Session"/>,
+/// and one writer that drains the session's bounded outbound queue. A close asked for by either side, a
+/// limit, or the node's shutdown ends both.
+/// </summary>
+public sealed partial class SocketConnection
+{
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+
+    private readonly WebSocket socket;
+    private readonly Limits limits;
+    private readonly ILogger logger;
+    private readonly TaskCompletionSource completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource abort = new();
+
+    public SocketConnection(WebSocket socket, Session session, ILogger logger)
+    {
+        this.socket = socket;
+        Session = session;
+        this.logger = logger;
+        limits = session.Node.Settings.Limits;
+        // Whoever asks for a close, the socket is gone within two grace periods even if the peer never answers.
+        session.Outbound.CloseRequested = () => abort.CancelAfter(CloseGrace * 2);
+    }
+
+    public Session Session { get; }
+
+    /// <summary>Completes when the socket is closed and the session is gone.</summary>
+    public Task Completion => completion.Task;
+
+    public async Task RunAsync()
+    {
+        var writer = Task.Run(WriteLoopAsync);
+        try
+        {
+            await ReadLoopAsync();
+            // The client closed, or a limit asked for a close: either way the writer sends the close frame.
+            Session.Outbound.RequestClose((int)WebSocketCloseStatus.NormalClosure, "closing");
+            if (await Task.WhenAny(writer, Task.Delay(CloseGrace)) != writer) socket.Abort();
+            await writer;
+        }
+        finally
+        {
+            abort.Cancel();
+            socket.Abort();
+            Session.Close();
+            var close = Session.Outbound.CloseRequest;
+            LogClosed(Session.Id, Session.User, close?.Code ?? 0, close?.Reason ?? "socket gone");
+            completion.TrySetResult();
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        int textLimit = limits.MaxTextMessageBytes;
+        int binaryLimit = VoiceFrames.ClientHeaderSize + limits.MaxFramePayload;
+        try
+        {
+            while (Session.Outbound.CloseRequest is null)
+            {
+                // Wait for a message without holding a buffer: idle connections cost no receive memory.
+                var first = await socket.ReceiveAsync(Memory<byte>.Empty, abort.Token);
+                if (first.MessageType == WebSocketMessageType.Close) return;
+                if (first.EndOfMessage)
+                {
+                    Dispatch(first.MessageType, []);
+                    continue;
+                }
+
+                int limit = first.MessageType == WebSocketMessageType.Text ? textLimit : binaryLimit;
+                var buffer = ArrayPool<byte>.Shared.Rent(limit + 1);
+                try
+                {
+                    int count = 0;
+                    while (true)
+                    {
+                        var r = await socket.ReceiveAsync(buffer.AsMemory(count), abort.Token);
+                        if (r.MessageType == WebSocketMessageType.Close) return;
+                        count += r.Count;
+                        if (count > limit)
+                        {
+                            Session.Outbound.RequestClose((int)WebSocketCloseStatus.MessageTooBig,
+                                first.MessageType == WebSocketMessageType.Text
+                                    ? $"text message larger than {textLimit} bytes"
+                                    : $"voice frame payload larger than {limits.MaxFramePayload} bytes");
+                            return;
+                        }
+                        if (r.EndOfMessage) break;
+                    }
+                    if (!Dispatch(first.MessageType, buffer.AsSpan(0, count))) return;
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ConnectionAbortedException)
+        {
+            // The peer vanished or the keep-alive gave up on it: a normal end for a socket.
+        }
+    }
+
+    /// <summary>Hands one whole message to the session; false when it must end the connection.</summary>
+    private bool Dispatch(WebSocketMessageType type, ReadOnlySpan<byte> message)
+    {
+        if (type == WebSocketMessageType.Binary)
+        {
+            Session.OnBinary(message);
+            return true;
+        }
+        if (!Utf8.IsValid(message))
+        {
+            Session.Outbound.RequestClose((int)WebSocketCloseStatus.InvalidPayloadData, "text message is not valid UTF-8");
+            return false;
+        }
+        Session.OnText(message);
+        return true;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var outbound = Session.Outbound;
+        byte[]? scratch = null;
+        try
+        {
+            while (true)
+            {
+                await outbound.Signal.WaitAsync();
+                long delivered = 0;
+                while (outbound.CloseRequest is null && outbound.TryDequeue(out var item))
+                {
+                    if (item.Membership is not { } m)
+                    {
+                        await socket.SendAsync(item.Bytes, WebSocketMessageType.Text, true, abort.Token);
+                        continue;
+                    }
+                    if (!m.Active) continue;
+                    scratch ??= ArrayPool<byte>.Shared.Rent(VoiceFrames.ServerHeaderSize + limits.MaxFramePayload);
+                    int length = VoiceFrames.WriteServerFrame(scratch, m.Slot, item.Speaker, item.Bytes);
+                    await socket.SendAsync(scratch.AsMemory(0, length), WebSocketMessageType.Binary, true, abort.Token);
+                    delivered++;
+                }
+                if (delivered > 0) Session.Node.Stats.FramesDelivered.Add(delivered);
+                if (scratch is not null && outbound.Count == 0)
+                {
+                    // Give the buffer back while the queue is empty, so idle connections hold none.
+                    ArrayPool<byte>.Shared.Return(scratch);
+                    scratch = null;
+                }
+                if (outbound.CloseRequest is { } close)
+                {
+                    await CloseAsync(close.Code, close.Reason);
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ConnectionAbortedException)
+        {
+        }
+        finally
+        {
+            if (scratch is not null) ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    private async Task CloseAsync(int code, string reason)
+    {
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;
+        // A receiver stuck with a full TCP window cannot take the close frame either; give up after a grace period.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort.Token);
+        timeout.CancelAfter(CloseGrace);
+        await socket.CloseOutputAsync((WebSocketCloseStatus)code, reason, timeout.Token);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection {Session} of {User} closed (code {Code}: {Reason})")]
+    private partial void LogClosed(string session, string user, int code, string reason);
+}

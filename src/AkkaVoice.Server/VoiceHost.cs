@@ -1,0 +1,84 @@
+using Akka.Configuration;
+using Prometheus;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace AkkaVoice.Server;
+
+/// <summary>Builds and runs one AkkaVoice node: Serilog, HOCON, the Akka service, Kestrel and the endpoints.</summary>
+public static class VoiceHost
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        ConfigureLogging();
+        NodeOptions options;
+        Config config;
+        try
+        {
+            options = NodeOptions.Parse(args, Environment.GetEnvironmentVariable);
+            config = options.BuildConfig(Path.Combine(AppContext.BaseDirectory, "hocon"));
+        }
+        catch (Exception e) when (e is ArgumentException or ConfigurationException or IOException)
+        {
+            Log.Fatal("Cannot start: {Reason}", e.Message);
+            await Log.CloseAndFlushAsync();
+            return 2;
+        }
+
+        try
+        {
+            var app = Build(options, config);
+            await app.RunAsync();
+            return 0;
+        }
+        catch (Exception e)
+        {
+            Log.Fatal(e, "The node stopped on an error");
+            return 1;
+        }
+        finally
+        {
+            await Log.CloseAndFlushAsync();
+        }
+    }
+
+    /// <summary>The web application of a node, not yet started.</summary>
+    public static WebApplication Build(NodeOptions options, Config config)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Host.UseSerilog();
+        builder.WebHost.UseUrls($"http://{options.Bind}:{options.HttpPort}");
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton<Connections>();
+        builder.Services.AddSingleton(new Security(options, [.. config.GetStringList("akkavoice.allowed-origins") ?? []]));
+        builder.Services.AddSingleton<AkkaService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AkkaService>());
+
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.MapVoiceSocket();
+        app.MapAdmin();
+        var akka = app.Services.GetRequiredService<AkkaService>();
+        MetricsExport.Register(() => akka.NodeOrNull?.Stats);
+        app.MapMetrics("/metrics");
+        return app;
+    }
+
+    private static void ConfigureLogging()
+    {
+        var json = Environment.GetEnvironmentVariable("AKKAVOICE_LOG_FORMAT") == "json";
+        var log = new LoggerConfiguration()
+            .MinimumLevel.Information()
+            // Request logs would carry query strings, and with them access tokens: keep ASP.NET quiet.
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+            .Enrich.FromLogContext();
+        Log.Logger = (json
+                ? log.WriteTo.Console(new CompactJsonFormatter())
+                : log.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {Message:lj}{NewLine}{Exception}"))
+            .CreateLogger();
+    }
+}

@@ -1,0 +1,106 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Configuration;
+using AkkaVoice.Cluster;
+
+namespace AkkaVoice.Tests.Cluster;
+
+/// <summary>
+/// A real AkkaVoice cluster inside one test process: each node is its own ActorSystem named
+/// <c>akkavoice</c> on a free loopback port (port 0), loading the project's own HOCON, talking to the
+/// others over Akka.Remote. Copy this when you need a multi-node test:
+/// <code>
+/// await using var cluster = await TestCluster.StartAsync(3);
+/// var alice = cluster.Connect(0, "alice");
+/// </code>
+/// </summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    private readonly List<VoiceNode> nodes = [];
+    private readonly string extraHocon;
+
+    private TestCluster(string extraHocon) => this.extraHocon = extraHocon;
+
+    public IReadOnlyList<VoiceNode> Nodes => nodes;
+
+    public VoiceNode this[int index] => nodes[index];
+
+    /// <summary>Starts <paramref name="size"/> nodes and waits until all are Up and every node sees them all.</summary>
+    public static async Task<TestCluster> StartAsync(int size, string extraHocon = "")
+    {
+        var cluster = new TestCluster(extraHocon);
+        for (int i = 0; i < size; i++) cluster.StartNode();
+        await cluster.AwaitUpAsync();
+        return cluster;
+    }
+
+    /// <summary>The configuration every test node loads: the real hocon/akkavoice.conf, a free port, quieter logs.</summary>
+    public static Config NodeConfig(string extraHocon = "") =>
+        ConfigurationFactory.ParseString($$"""
+            akka.remote.dot-netty.tcp.port = 0
+            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
+            akka.loglevel = WARNING
+            akka.loggers = ["Akka.Event.DefaultLogger"]
+            akka.cluster.sharding.rebalance-interval = 1s
+            # Terminate() then stops a node dead, as a crash would; a graceful leave is asked for explicitly.
+            akka.coordinated-shutdown.run-by-actor-system-terminate = off
+            # Tests down a node on purpose; decide fast.
+            akka.cluster.split-brain-resolver.stable-after = 2s
+            akka.cluster.failure-detector.acceptable-heartbeat-pause = 2s
+            akka.cluster.failure-detector.heartbeat-interval = 500ms
+            {{extraHocon}}
+            """)
+            .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "akkavoice.conf"))));
+
+    /// <summary>Starts one more node, joining the first (or itself, when it is the first).</summary>
+    public VoiceNode StartNode()
+    {
+        var system = ActorSystem.Create("akkavoice", NodeConfig(extraHocon));
+        var node = VoiceNode.Start(system);
+        var seed = nodes.Count == 0 ? node.SelfAddress : nodes[0].SelfAddress;
+        Akka.Cluster.Cluster.Get(system).Join(seed);
+        nodes.Add(node);
+        return node;
+    }
+
+    /// <summary>Waits until every running node sees every running node Up.</summary>
+    public async Task AwaitUpAsync(TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        var running = nodes.Where(n => !n.System.WhenTerminated.IsCompleted).ToList();
+        while (true)
+        {
+            bool allUp = running.All(n =>
+            {
+                var members = Akka.Cluster.Cluster.Get(n.System).State.Members;
+                return running.All(o => members.Any(m => m.Address.Equals(o.SelfAddress) && m.Status == MemberStatus.Up));
+            });
+            if (allUp) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the test cluster did not come Up");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>A client connection on node <paramref name="index"/>.</summary>
+    public TestConnection Connect(int index, string user) => new(nodes[index], user);
+
+    /// <summary>Node <paramref name="index"/> leaves gracefully (what SIGTERM does) and terminates.</summary>
+    public Task LeaveAsync(int index) =>
+        CoordinatedShutdown.Get(nodes[index].System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
+
+    /// <summary>Node <paramref name="index"/> stops dead, without leaving; the others must notice and down it.</summary>
+    public async Task CrashAsync(int index)
+    {
+        var victim = nodes[index];
+        // Terminating without leaving is what the others see of a kill -9: heartbeats simply stop.
+        await victim.System.Terminate();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in nodes)
+        {
+            if (!node.System.WhenTerminated.IsCompleted) await node.System.Terminate();
+        }
+    }
+}

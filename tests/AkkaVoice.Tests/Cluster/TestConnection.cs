@@ -1,0 +1,119 @@
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using AkkaVoice.Cluster;
+using AkkaVoice.Cluster.Connections;
+using AkkaVoice.Protocol;
+
+namespace AkkaVoice.Tests.Cluster;
+
+/// <summary>What a test connection received: a text message or a voice frame.</summary>
+public abstract record Received;
+
+public sealed record ReceivedText(string Type, JsonElement Json) : Received
+{
+    public string? Str(string name) => Json.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    public long Num(string name) => Json.GetProperty(name).GetInt64();
+}
+
+public sealed record ReceivedFrame(byte Slot, uint Member, byte[] Payload) : Received;
+
+/// <summary>
+/// A client connection without a socket: it feeds a real <see cref="Session"/> on a node the way the
+/// socket reader does, and drains its outbound queue the way the socket writer does. Lets multi-node
+/// tests exercise the whole path (session, connection actor, room, relay) in one process.
+/// </summary>
+public sealed class TestConnection : IAsyncDisposable
+{
+    private readonly Channel<Received> received = Channel.CreateUnbounded<Received>();
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task drain;
+
+    public TestConnection(VoiceNode node, string user, JwtIdentity? identity = null)
+    {
+        Session = new Session(node, user, identity);
+        drain = Task.Run(DrainAsync);
+    }
+
+    public Session Session { get; }
+
+    public int FramesReceived;
+
+    public void Send(string json) => Session.OnText(Encoding.UTF8.GetBytes(json));
+
+    public void SendFrame(byte slot, byte[] payload) => Session.OnBinary([slot, .. payload]);
+
+    public async Task<Received> NextAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        try
+        {
+            return await received.Reader.ReadAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"nothing received by {Session.User} within {timeout ?? TimeSpan.FromSeconds(10)}");
+        }
+    }
+
+    /// <summary>Skips frames and other text until a text message of <paramref name="type"/> arrives.</summary>
+    public async Task<ReceivedText> ExpectAsync(string type, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) throw new TimeoutException($"{Session.User} got no '{type}'");
+            if (await NextAsync(left) is ReceivedText t && t.Type == type) return t;
+        }
+    }
+
+    /// <summary>The next voice frame, skipping text.</summary>
+    public async Task<ReceivedFrame> NextFrameAsync(TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) throw new TimeoutException($"{Session.User} got no frame");
+            if (await NextAsync(left) is ReceivedFrame f) return f;
+        }
+    }
+
+    public async Task<ReceivedText> JoinAsync(string room, long? since = null)
+    {
+        Send(since is null ? $$"""{"type":"join","room":"{{room}}"}""" : $$"""{"type":"join","room":"{{room}}","since":{{since}}}""");
+        return await ExpectAsync("joined");
+    }
+
+    private async Task DrainAsync()
+    {
+        var outbound = Session.Outbound;
+        while (!stop.IsCancellationRequested)
+        {
+            await outbound.Signal.WaitAsync();
+            while (outbound.TryDequeue(out var item))
+            {
+                if (item.Membership is { } m)
+                {
+                    if (!m.Active) continue;
+                    Interlocked.Increment(ref FramesReceived);
+                    received.Writer.TryWrite(new ReceivedFrame(m.Slot, item.Speaker, item.Bytes));
+                }
+                else
+                {
+                    var json = JsonDocument.Parse(item.Bytes).RootElement.Clone();
+                    received.Writer.TryWrite(new ReceivedText(json.GetProperty("type").GetString()!, json));
+                }
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Session.Close();
+        stop.Cancel();
+        Session.Outbound.RequestClose(1000, "test over");
+        await drain;
+    }
+}
