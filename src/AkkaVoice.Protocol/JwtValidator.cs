@@ -119,7 +119,7 @@ public sealed class JwtValidator
 
         if (!claims.TryGetProperty("sub", out var sub) || sub.ValueKind != JsonValueKind.String)
             return Fail(out error, "token sub claim is missing or not a string");
-        var user = sub.GetString();
+        var user = StringOrNull(sub);
         if (!Ids.IsValid(user))
             return Fail(out error, $"token sub must be 1-{Ids.MaxLength} characters of A-Z a-z 0-9 _ . - :");
 
@@ -142,7 +142,7 @@ public sealed class JwtValidator
             var list = new List<string>(roomsClaim.GetArrayLength());
             foreach (var element in roomsClaim.EnumerateArray())
             {
-                var entry = element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+                var entry = StringOrNull(element);
                 if (!IsRoomPattern(entry))
                     return Fail(out error, "token rooms entries must be room ids, or room id prefixes ending in *");
                 list.Add(entry!);
@@ -174,6 +174,20 @@ public sealed class JwtValidator
         catch (JsonException)
         {
             document?.Dispose();
+            return null;
+        }
+    }
+
+    private static string? StringOrNull(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.String) return null;
+        try
+        {
+            return element.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped lone surrogate ("\ud800") cannot become a string; it could not be a valid id anyway.
             return null;
         }
     }

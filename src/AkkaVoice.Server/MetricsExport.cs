@@ -10,9 +10,10 @@ namespace AkkaVoice.Server;
 /// </summary>
 public static class MetricsExport
 {
-    public static void Register(Func<NodeStats?> stats)
+    /// <summary>A registry of this node's own, so that several nodes in one process never mix their figures.</summary>
+    public static CollectorRegistry Create(Func<NodeStats?> stats)
     {
-        var registry = Metrics.DefaultRegistry;
+        var registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(registry);
         var connections = factory.CreateGauge("akkavoice_connections", "Open client WebSocket connections on this node.");
         var rooms = factory.CreateGauge("akkavoice_rooms_hosted", "Room actors running on this node.");
@@ -39,5 +40,6 @@ public static class MetricsExport
             nodeMessages.IncTo(s.NodeMessagesSent.Value);
             relayed.IncTo(s.RelayFramesReceived.Value);
         });
+        return registry;
     }
 }

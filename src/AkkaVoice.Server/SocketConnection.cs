@@ -47,11 +47,13 @@ public sealed partial class SocketConnection
             Session.Outbound.RequestClose((int)WebSocketCloseStatus.NormalClosure, "closing");
             if (await Task.WhenAny(writer, Task.Delay(CloseGrace)) != writer) socket.Abort();
             await writer;
+            await AwaitPeerCloseAsync();
         }
         finally
         {
             abort.Cancel();
-            socket.Abort();
+            // A socket that sent its close frame is disposed gracefully, so the frame is flushed before the TCP close.
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived) socket.Abort();
             Session.Close();
             var close = Session.Outbound.CloseRequest;
             LogClosed(Session.Id, Session.User, close?.Code ?? 0, close?.Reason ?? "socket gone");
@@ -170,6 +172,23 @@ public sealed partial class SocketConnection
         finally
         {
             if (scratch is not null) ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>After our close frame, reads (and discards) until the peer's close frame, so ours is not lost to a reset.</summary>
+    private async Task AwaitPeerCloseAsync()
+    {
+        if (socket.State != WebSocketState.CloseSent) return;
+        using var timeout = new CancellationTokenSource(CloseGrace);
+        var discard = new byte[256];
+        try
+        {
+            while ((await socket.ReceiveAsync(discard.AsMemory(), timeout.Token)).MessageType != WebSocketMessageType.Close)
+            {
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ConnectionAbortedException)
+        {
         }
     }
 

@@ -62,8 +62,7 @@ public static class VoiceHost
         app.MapVoiceSocket();
         app.MapAdmin();
         var akka = app.Services.GetRequiredService<AkkaService>();
-        MetricsExport.Register(() => akka.NodeOrNull?.Stats);
-        app.MapMetrics("/metrics");
+        app.MapMetrics("/metrics", MetricsExport.Create(() => akka.NodeOrNull?.Stats));
         return app;
     }
 

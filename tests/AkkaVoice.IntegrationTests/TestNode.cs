@@ -1,0 +1,87 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka.Configuration;
+using AkkaVoice.Client;
+using AkkaVoice.Server;
+using Microsoft.AspNetCore.Builder;
+
+namespace AkkaVoice.IntegrationTests;
+
+/// <summary>
+/// A real AkkaVoice node in the test process: the same host the executable runs (Kestrel, WebSockets,
+/// Akka cluster of one), on free loopback ports, ready before the test starts.
+/// </summary>
+public sealed class TestNode : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private TestNode(WebApplication app, NodeOptions options)
+    {
+        this.app = app;
+        Options = options;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{options.HttpPort}/") };
+    }
+
+    public NodeOptions Options { get; }
+    public HttpClient Http { get; }
+
+    /// <summary>Starts a node; <paramref name="hocon"/> overrides the project's HOCON (for example a smaller limit).</summary>
+    public static async Task<TestNode> StartAsync(string? jwtSecret = null, string? adminToken = null, string hocon = "")
+    {
+        var options = new NodeOptions
+        {
+            HttpPort = FreePort(),
+            AkkaPort = FreePort(),
+            JwtSecret = jwtSecret,
+            AdminToken = adminToken,
+        };
+        var config = ConfigurationFactory.ParseString(hocon + "\nakka.loglevel = WARNING")
+            .WithFallback(options.BuildConfig(Path.Combine(AppContext.BaseDirectory, "hocon")));
+        var app = VoiceHost.Build(options, config);
+        await app.StartAsync();
+        var node = new TestNode(app, options);
+        await node.WaitReadyAsync();
+        return node;
+    }
+
+    public Uri Ws(string query = "") => new($"ws://127.0.0.1:{Options.HttpPort}/ws{(query.Length > 0 ? "?" + query : "")}");
+
+    /// <summary>Connects a client and reads its welcome.</summary>
+    public async Task<(VoiceClient Client, TextEvent Welcome)> ConnectAsync(string user, string? bearer = null)
+    {
+        var client = await VoiceClient.ConnectAsync(Ws(bearer is null ? "user=" + user : ""), bearer);
+        var welcome = await client.ExpectAsync("welcome");
+        return (client, welcome);
+    }
+
+    private async Task WaitReadyAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                if ((await Http.GetAsync("readyz")).StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the node did not become ready");
+            await Task.Delay(50);
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
