@@ -25,11 +25,14 @@ public sealed class TestCluster : IAsyncDisposable
 
     public VoiceNode this[int index] => nodes[index];
 
-    /// <summary>Starts <paramref name="size"/> nodes and waits until all are Up and every node sees them all.</summary>
-    public static async Task<TestCluster> StartAsync(int size, string extraHocon = "")
+    /// <summary>
+    /// Starts <paramref name="size"/> nodes and waits until every node sees them all Up. Node 0 runs in
+    /// <paramref name="first"/> when given (a TestKit's own system, made with <see cref="NodeConfig"/>).
+    /// </summary>
+    public static async Task<TestCluster> StartAsync(int size, ActorSystem? first = null, string extraHocon = "")
     {
         var cluster = new TestCluster(extraHocon);
-        for (int i = 0; i < size; i++) cluster.StartNode();
+        for (int i = 0; i < size; i++) cluster.StartNode(i == 0 ? first : null);
         await cluster.AwaitUpAsync();
         return cluster;
     }
@@ -41,6 +44,7 @@ public sealed class TestCluster : IAsyncDisposable
             akka.remote.dot-netty.tcp.hostname = 127.0.0.1
             akka.loglevel = WARNING
             akka.loggers = ["Akka.Event.DefaultLogger"]
+            akka.logger-formatter = "Akka.Event.DefaultLogMessageFormatter, Akka"
             akka.cluster.sharding.rebalance-interval = 1s
             # Terminate() then stops a node dead, as a crash would; a graceful leave is asked for explicitly.
             akka.coordinated-shutdown.run-by-actor-system-terminate = off
@@ -53,9 +57,9 @@ public sealed class TestCluster : IAsyncDisposable
             .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "akkavoice.conf"))));
 
     /// <summary>Starts one more node, joining the first (or itself, when it is the first).</summary>
-    public VoiceNode StartNode()
+    public VoiceNode StartNode(ActorSystem? system = null)
     {
-        var system = ActorSystem.Create("akkavoice", NodeConfig(extraHocon));
+        system ??= ActorSystem.Create("akkavoice", NodeConfig(extraHocon));
         var node = VoiceNode.Start(system);
         var seed = nodes.Count == 0 ? node.SelfAddress : nodes[0].SelfAddress;
         Akka.Cluster.Cluster.Get(system).Join(seed);
