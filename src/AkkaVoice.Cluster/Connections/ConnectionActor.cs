@@ -12,11 +12,19 @@ namespace AkkaVoice.Cluster.Connections;
 /// keeping slot and member id, without the client noticing. Voice frames do not pass through it: the
 /// socket reader sends them straight to the room actor it recorded in the <see cref="RoomLink"/>.
 /// </summary>
-public sealed class ConnectionActor : ReceiveActor
+public sealed class ConnectionActor : ReceiveActor, IWithTimers
 {
     private sealed record PendingJoin(string Room, string? Ref, long? Since);
 
     private sealed record RoomGone(string Room, IActorRef RoomActor);
+
+    private sealed record RetryRejoin(string Room);
+
+    /// <summary>
+    /// How often a rejoin is sent again until the room answers. A rejoin can be lost when it reaches a
+    /// region that still believes a dead node hosts the room; the room takes repeats idempotently.
+    /// </summary>
+    private static readonly TimeSpan RejoinRetry = TimeSpan.FromSeconds(2);
 
     private readonly Session session;
     private readonly VoiceNode node;
@@ -48,12 +56,26 @@ public sealed class ConnectionActor : ReceiveActor
             if (t.Seq > link.LastSeq) link.LastSeq = t.Seq;
             Send(t.Json);
         });
+        Receive<RosterChanged>(c =>
+        {
+            if (!links.TryGetValue(c.Room, out var link)) return;
+            if (c.Joined) link.Roster[c.Member] = c.User;
+            else link.Roster.Remove(c.Member);
+            Send(c.Json);
+        });
         Receive<ClientText>(t => Send(t.Json));
         Receive<DirectResult>(r => Send(r.Delivered
             ? ServerMessages.Delivered(r.To, r.Ref)
             : ServerMessages.Error(ErrorCodes.UserOffline, $"user {r.To} has no open connection", r.Ref)));
         Receive<RoomGone>(OnRoomGone);
+        Receive<RetryRejoin>(r =>
+        {
+            if (links.TryGetValue(r.Room, out var link) && link.RoomActor is null) Rejoin(link);
+            else Timers.Cancel(r.Room);
+        });
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(Session session) => Akka.Actor.Props.Create(() => new ConnectionActor(session));
 
@@ -88,7 +110,7 @@ public sealed class ConnectionActor : ReceiveActor
         }
         var request = ++nextRequest;
         pending[request] = new PendingJoin(join.Room, join.Ref, join.Since);
-        node.Rooms.Tell(new JoinRoom(join.Room, request, session.User, Self, node.Relay, link?.Membership.Member ?? 0, join.Since, link?.LastSeq ?? 0));
+        node.Rooms.Tell(new JoinRoom(join.Room, request, session.User, Self, node.Relay, link?.Membership.Member ?? 0, join.Since, link?.LastSeq ?? 0, []));
     }
 
     private void OnJoined(RoomJoined joined)
@@ -96,6 +118,7 @@ public sealed class ConnectionActor : ReceiveActor
         bool asked = pending.Remove(joined.Request, out var request);
         if (links.TryGetValue(joined.Room, out var link))
         {
+            Timers.Cancel(joined.Room);
             if (!Sender.Equals(link.RoomActor))
             {
                 Context.WatchWith(Sender, new RoomGone(joined.Room, Sender));
@@ -103,6 +126,7 @@ public sealed class ConnectionActor : ReceiveActor
             }
             link.Membership.Member = joined.Member;
             if (joined.Seq > link.LastSeq) link.LastSeq = joined.Seq;
+            if (asked) SetRoster(link, joined.Members);
             if (asked) SendJoined(link, joined, request!);
             return;
         }
@@ -117,6 +141,7 @@ public sealed class ConnectionActor : ReceiveActor
         var membership = new Membership(joined.Room, slot, joined.Member, session.Outbound);
         link = new RoomLink(joined.Room, membership) { RoomActor = Sender, LastSeq = joined.Seq };
         links.Add(joined.Room, link);
+        SetRoster(link, joined.Members);
         Context.WatchWith(Sender, new RoomGone(joined.Room, Sender));
         // joined is queued before the relay can see the membership, so no frame of the room precedes it.
         SendJoined(link, joined, request!);
@@ -146,6 +171,7 @@ public sealed class ConnectionActor : ReceiveActor
             return;
         }
         Unlink(link);
+        Timers.Cancel(leave.Room);
         if (link.RoomActor is { } room) Context.Unwatch(room);
         (link.RoomActor ?? node.Rooms).Tell(new LeaveRoom(link.Room, link.Membership.Member));
         Send(ServerMessages.Left(leave.Room, leave.Ref));
@@ -166,7 +192,17 @@ public sealed class ConnectionActor : ReceiveActor
         if (!links.TryGetValue(gone.Room, out var link) || !gone.RoomActor.Equals(link.RoomActor)) return;
         link.RoomActor = null;
         log.Debug("Room {Room} went away; member {Member} of {User} rejoins it", gone.Room, link.Membership.Member, session.User);
-        node.Rooms.Tell(new JoinRoom(gone.Room, 0, session.User, Self, node.Relay, link.Membership.Member, null, link.LastSeq));
+        Rejoin(link);
+        Timers.StartPeriodicTimer(gone.Room, new RetryRejoin(gone.Room), RejoinRetry);
+    }
+
+    private void Rejoin(RoomLink link) =>
+        node.Rooms.Tell(new JoinRoom(link.Room, 0, session.User, Self, node.Relay, link.Membership.Member, null, link.LastSeq, link.Peers()));
+
+    private static void SetRoster(RoomLink link, MemberInfo[] members)
+    {
+        link.Roster.Clear();
+        foreach (var m in members) link.Roster[m.Member] = m.User;
     }
 
     private void Unlink(RoomLink link)

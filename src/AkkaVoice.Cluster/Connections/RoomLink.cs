@@ -1,4 +1,5 @@
 using Akka.Actor;
+using AkkaVoice.Protocol;
 
 namespace AkkaVoice.Cluster.Connections;
 
@@ -18,4 +19,9 @@ public sealed class RoomLink(string room, Membership membership)
 
     /// <summary>The last <c>said</c> seq delivered for this room.</summary>
     public long LastSeq { get; set; }
+
+    /// <summary>The room's members as this connection was told (joined, member-joined, member-left).</summary>
+    public Dictionary<uint, string> Roster { get; } = [];
+
+    public MemberInfo[] Peers() => Roster.Where(kv => kv.Key != Membership.Member).Select(kv => new MemberInfo(kv.Key, kv.Value)).ToArray();
 }

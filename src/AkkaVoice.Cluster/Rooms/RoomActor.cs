@@ -31,6 +31,14 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
         public static readonly IdleTimeout Instance = new();
     }
 
+    private sealed class RejoinGraceOver
+    {
+        public static readonly RejoinGraceOver Instance = new();
+    }
+
+    /// <summary>How long a restarted room waits for the members its rejoiners knew before it calls them gone.</summary>
+    private static readonly TimeSpan RejoinGrace = TimeSpan.FromSeconds(5);
+
     private readonly string room;
     private readonly VoiceSettings settings;
     private readonly NodeStats stats;
@@ -39,6 +47,8 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
     private readonly Dictionary<uint, Member> members = [];
     private readonly Dictionary<IActorRef, uint> byConnection = [];
     private readonly Queue<(long Seq, byte[] Json)> history = new();
+    private readonly Dictionary<uint, string> awaited = [];
+    private readonly HashSet<uint> announcedGone = [];
     private readonly Random random = new();
 
     // Routing tables, rebuilt when membership changes so that a frame only walks arrays.
@@ -66,6 +76,7 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
         });
         Receive<Say>(OnSay);
         Receive<GetRoomInfo>(_ => OnInfo());
+        Receive<RejoinGraceOver>(_ => AnnounceMissing());
         Receive<IdleTimeout>(_ =>
         {
             if (members.Count == 0) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
@@ -150,6 +161,16 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
         }
 
         var id = join.Member != 0 && !members.ContainsKey(join.Member) ? join.Member : NewMemberId();
+        awaited.Remove(id);
+        if (join.Rejoin)
+        {
+            foreach (var peer in join.Peers)
+            {
+                if (!members.ContainsKey(peer.Member) && peer.Member != id) awaited.TryAdd(peer.Member, peer.User);
+            }
+            if (awaited.Count > 0 && !Timers.IsTimerActive(RejoinGraceOver.Instance))
+                Timers.StartSingleTimer(RejoinGraceOver.Instance, RejoinGraceOver.Instance, RejoinGrace);
+        }
         var member = new Member(id, join.User, join.Connection, join.Relay);
         members.Add(id, member);
         byConnection.Add(join.Connection, id);
@@ -157,12 +178,13 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
         Timers.Cancel(IdleTimeout.Instance);
         RebuildRouting();
 
-        if (!join.Rejoin)
+        // A member announced as gone that rejoins after all is announced again, so rosters stay true.
+        if (!join.Rejoin || announcedGone.Remove(id))
         {
-            var json = ServerMessages.MemberJoined(room, id, join.User);
+            var joined = new RosterChanged(room, id, join.User, true, ServerMessages.MemberJoined(room, id, join.User));
             foreach (var other in members.Values)
             {
-                if (other.Id != id) other.Connection.Tell(new RoomText(room, 0, json));
+                if (other.Id != id) other.Connection.Tell(joined);
             }
         }
         ReplyJoined(member, join);
@@ -211,9 +233,27 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
         Context.Unwatch(gone.Connection);
         RebuildRouting();
 
-        var json = ServerMessages.MemberLeft(room, gone.Id, gone.User);
-        foreach (var m in members.Values) m.Connection.Tell(new RoomText(room, 0, json));
+        AnnounceLeft(gone.Id, gone.User);
         if (members.Count == 0) Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, settings.RoomIdleTimeout);
+    }
+
+    private void AnnounceLeft(uint id, string user)
+    {
+        var left = new RosterChanged(room, id, user, false, ServerMessages.MemberLeft(room, id, user));
+        foreach (var m in members.Values) m.Connection.Tell(left);
+    }
+
+    /// <summary>Members the rejoiners knew that did not come back (their node crashed with the room) have left.</summary>
+    private void AnnounceMissing()
+    {
+        foreach (var (id, user) in awaited)
+        {
+            if (members.ContainsKey(id)) continue;
+            AnnounceLeft(id, user);
+            announcedGone.Add(id);
+        }
+        if (awaited.Count > 0) log.Info("Room {Room} re-homed without {Missing} members; announced them as left", room, awaited.Count);
+        awaited.Clear();
     }
 
     private void OnInfo()

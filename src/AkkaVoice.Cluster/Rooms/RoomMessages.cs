@@ -16,8 +16,10 @@ public interface IRoomMessage
 /// <paramref name="Request"/> is echoed in the answer; 0 marks a rejoin the client did not ask for, which
 /// the room takes silently (no <c>member-joined</c>). <paramref name="LastSeq"/> is the last <c>said</c> seq
 /// the connection saw, so a restarted room continues the sequence instead of starting again at 1.
+/// <paramref name="Peers"/> (rejoins only) are the other members the connection knew: a restarted room
+/// announces <c>member-left</c> for those that do not come back, such as the members of a crashed node.
 /// </summary>
-public sealed record JoinRoom(string Room, long Request, string User, IActorRef Connection, IActorRef Relay, uint Member, long? Since, long LastSeq) : IRoomMessage, IWireMessage
+public sealed record JoinRoom(string Room, long Request, string User, IActorRef Connection, IActorRef Relay, uint Member, long? Since, long LastSeq, MemberInfo[] Peers) : IRoomMessage, IWireMessage
 {
     public bool Rejoin => Request == 0;
 }
@@ -40,8 +42,11 @@ public sealed record VoiceIn(string Room, uint Speaker, byte[] Payload) : IRoomM
 /// <summary>One voice frame from a room to one node's relay, which fans it out to that node's members.</summary>
 public sealed record VoiceOut(string Room, uint Speaker, byte[] Payload) : IWireMessage;
 
-/// <summary>An encoded text message from a room to one member's connection; <paramref name="Seq"/> is the <c>said</c> seq or 0.</summary>
+/// <summary>An encoded <c>said</c> from a room to one member's connection.</summary>
 public sealed record RoomText(string Room, long Seq, byte[] Json) : IWireMessage;
+
+/// <summary>An encoded <c>member-joined</c> or <c>member-left</c>, with the change itself so the connection can keep the roster.</summary>
+public sealed record RosterChanged(string Room, uint Member, string User, bool Joined, byte[] Json) : IWireMessage;
 
 /// <summary>Asks a room who is in it (the admin API).</summary>
 public sealed record GetRoomInfo(string Room) : IRoomMessage, IWireMessage;

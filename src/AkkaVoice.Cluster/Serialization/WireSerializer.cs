@@ -18,7 +18,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
     private const string VoiceInManifest = "VI", VoiceOutManifest = "VO", JoinRoomManifest = "JR", RoomJoinedManifest = "RJ",
         JoinRefusedManifest = "JF", LeaveRoomManifest = "LR", SayManifest = "SY", RoomTextManifest = "RT",
         GetRoomInfoManifest = "GI", RoomInfoManifest = "RI", RegisterManifest = "RC", UnregisterManifest = "UC",
-        SendDirectManifest = "SD", DirectResultManifest = "DR", ClientTextManifest = "CT";
+        SendDirectManifest = "SD", DirectResultManifest = "DR", ClientTextManifest = "CT", RosterManifest = "RO";
 
     private static readonly UTF8Encoding Utf8 = new(false, true);
 
@@ -39,6 +39,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
         LeaveRoom => LeaveRoomManifest,
         Say => SayManifest,
         RoomText => RoomTextManifest,
+        RosterChanged => RosterManifest,
         GetRoomInfo => GetRoomInfoManifest,
         RoomInfo => RoomInfoManifest,
         RegisterConnection => RegisterManifest,
@@ -64,11 +65,11 @@ public sealed class WireSerializer : SerializerWithStringManifest
                 case JoinRoom j:
                     w.Write(j.Room); w.Write(j.Request); w.Write(j.User); WriteRef(w, j.Connection); WriteRef(w, j.Relay);
                     w.Write(j.Member); w.Write(j.Since.HasValue); w.Write(j.Since ?? 0); w.Write(j.LastSeq);
+                    WriteMembers(w, j.Peers);
                     break;
                 case RoomJoined r:
                     w.Write(r.Room); w.Write(r.Request); w.Write(r.Member); w.Write(r.Seq);
-                    w.Write(r.Members.Length);
-                    foreach (var m in r.Members) { w.Write(m.Member); w.Write(m.User); }
+                    WriteMembers(w, r.Members);
                     w.Write(r.Replay.Length);
                     foreach (var b in r.Replay) WriteBytes(w, b);
                     w.Write((byte)(r.Recovered switch { null => 0, false => 1, true => 2 }));
@@ -84,6 +85,9 @@ public sealed class WireSerializer : SerializerWithStringManifest
                     break;
                 case RoomText t:
                     w.Write(t.Room); w.Write(t.Seq); WriteBytes(w, t.Json);
+                    break;
+                case RosterChanged c:
+                    w.Write(c.Room); w.Write(c.Member); w.Write(c.User); w.Write(c.Joined); WriteBytes(w, c.Json);
                     break;
                 case GetRoomInfo g:
                     w.Write(g.Room);
@@ -138,6 +142,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
             LeaveRoomManifest => new LeaveRoom(r.ReadString(), r.ReadUInt32()),
             SayManifest => new Say(r.ReadString(), r.ReadUInt32(), r.ReadString(), ReadOptional(r)),
             RoomTextManifest => new RoomText(r.ReadString(), r.ReadInt64(), ReadBytes(r)),
+            RosterManifest => new RosterChanged(r.ReadString(), r.ReadUInt32(), r.ReadString(), r.ReadBoolean(), ReadBytes(r)),
             GetRoomInfoManifest => new GetRoomInfo(r.ReadString()),
             RoomInfoManifest => ReadInfo(r),
             RegisterManifest => new RegisterConnection(r.ReadString(), ReadRef(r)),
@@ -179,7 +184,8 @@ public sealed class WireSerializer : SerializerWithStringManifest
         var member = r.ReadUInt32();
         var hasSince = r.ReadBoolean();
         var since = r.ReadInt64();
-        return new JoinRoom(room, request, user, connection, relay, member, hasSince ? since : null, r.ReadInt64());
+        var lastSeq = r.ReadInt64();
+        return new JoinRoom(room, request, user, connection, relay, member, hasSince ? since : null, lastSeq, ReadMembers(r));
     }
 
     private static RoomJoined ReadJoined(BinaryReader r)
@@ -188,8 +194,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
         var request = r.ReadInt64();
         var member = r.ReadUInt32();
         var seq = r.ReadInt64();
-        var members = new MemberInfo[r.ReadInt32()];
-        for (int i = 0; i < members.Length; i++) members[i] = new MemberInfo(r.ReadUInt32(), r.ReadString());
+        var members = ReadMembers(r);
         var replay = new byte[r.ReadInt32()][];
         for (int i = 0; i < replay.Length; i++) replay[i] = ReadBytes(r);
         bool? recovered = r.ReadByte() switch { 0 => null, 1 => false, _ => true };
@@ -204,6 +209,19 @@ public sealed class WireSerializer : SerializerWithStringManifest
         var members = new RoomMemberInfo[r.ReadInt32()];
         for (int i = 0; i < members.Length; i++) members[i] = new RoomMemberInfo(r.ReadUInt32(), r.ReadString(), r.ReadString());
         return new RoomInfo(room, home, seq, members);
+    }
+
+    private static void WriteMembers(BinaryWriter w, MemberInfo[] members)
+    {
+        w.Write(members.Length);
+        foreach (var m in members) { w.Write(m.Member); w.Write(m.User); }
+    }
+
+    private static MemberInfo[] ReadMembers(BinaryReader r)
+    {
+        var members = new MemberInfo[r.ReadInt32()];
+        for (int i = 0; i < members.Length; i++) members[i] = new MemberInfo(r.ReadUInt32(), r.ReadString());
+        return members;
     }
 
     private static void WriteRef(BinaryWriter w, IActorRef actor) => w.Write(Akka.Serialization.Serialization.SerializedActorPath(actor));

@@ -39,6 +39,31 @@ public sealed class TestConnection : IAsyncDisposable
 
     public int FramesReceived;
 
+    /// <summary>Every text message received, in order, including those the Expect/Next methods skipped.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<ReceivedText> Texts { get; } = new();
+
+    /// <summary>The members of <paramref name="room"/> as this connection has been told: its last joined, then member-joined/left.</summary>
+    public HashSet<string> RosterOf(string room)
+    {
+        var roster = new HashSet<string>();
+        foreach (var t in Texts.Where(t => t.Str("room") == room))
+        {
+            switch (t.Type)
+            {
+                case "joined":
+                    roster = t.Json.GetProperty("members").EnumerateArray().Select(m => m.GetProperty("user").GetString()!).ToHashSet();
+                    break;
+                case "member-joined":
+                    roster.Add(t.Str("user")!);
+                    break;
+                case "member-left":
+                    roster.Remove(t.Str("user")!);
+                    break;
+            }
+        }
+        return roster;
+    }
+
     public void Send(string json) => Session.OnText(Encoding.UTF8.GetBytes(json));
 
     public void SendFrame(byte slot, byte[] payload) => Session.OnBinary([slot, .. payload]);
@@ -103,7 +128,9 @@ public sealed class TestConnection : IAsyncDisposable
                 else
                 {
                     var json = JsonDocument.Parse(item.Bytes).RootElement.Clone();
-                    received.Writer.TryWrite(new ReceivedText(json.GetProperty("type").GetString()!, json));
+                    var text = new ReceivedText(json.GetProperty("type").GetString()!, json);
+                    Texts.Enqueue(text);
+                    received.Writer.TryWrite(text);
                 }
             }
         }

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AkkaVoice.Tests.Cluster;
+
+/// <summary>Rooms are soft state: when their node leaves or dies, they restart elsewhere and their members rejoin by themselves.</summary>
+public sealed class RehomingSpec(ITestOutputHelper output) : ClusterSpec(output, 3)
+{
+    [Fact]
+    public async Task A_graceful_leave_rehomes_the_room_and_remote_members_hear_each_other_within_two_seconds()
+    {
+        var room = RoomHomedOn(2);
+        await using var alice = Cluster.Connect(0, "alice");
+        await using var bob = Cluster.Connect(1, "bob");
+        var a = await alice.JoinAsync(room);
+        await bob.JoinAsync(room);
+        await AwaitRoomHomeAsync(room, 2);
+
+        var gap = await MeasureGapAsync(alice, (byte)a.Num("slot"), bob, () => Cluster.LeaveAsync(2));
+
+        Output.WriteLine($"voice gap during graceful leave of the room's home: {gap.TotalMilliseconds:F0} ms");
+        Assert.NotEqual(Cluster[2].SelfAddress.ToString(), await HomeOfAsync(Cluster[0], room));
+        Assert.True(gap <= TimeSpan.FromSeconds(2), $"voice gap {gap} exceeds 2 s");
+    }
+
+    [Fact]
+    public async Task A_crashed_node_is_downed_its_rooms_come_back_and_its_members_leave()
+    {
+        var room = RoomHomedOn(2);
+        await using var alice = Cluster.Connect(0, "alice");
+        await using var bob = Cluster.Connect(1, "bob");
+        var carol = Cluster.Connect(2, "carol");
+        var a = await alice.JoinAsync(room);
+        await bob.JoinAsync(room);
+        var c = await carol.JoinAsync(room);
+        await bob.ExpectAsync("member-joined");
+        await AwaitRoomHomeAsync(room, 2);
+
+        var gap = await MeasureGapAsync(alice, (byte)a.Num("slot"), bob, () => Cluster.CrashAsync(2), TimeSpan.FromSeconds(60));
+        Output.WriteLine($"voice gap after a crash of the room's home: {gap.TotalMilliseconds:F0} ms");
+
+        // Carol's node died with the room: the room comes back without her, and says so.
+        await AwaitAssertAsync(() =>
+        {
+            Assert.Equal(["alice", "bob"], bob.RosterOf(room).Order());
+            Assert.Equal(["alice", "bob"], alice.RosterOf(room).Order());
+        }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        Assert.Contains(bob.Texts, t => t.Type == "member-left" && t.Num("member") == c.Num("member"));
+        Assert.NotEqual(Cluster[2].SelfAddress.ToString(), await HomeOfAsync(Cluster[0], room));
+    }
+
+    /// <summary>Rooms land on their rendezvous home once every node's shard region has registered; wait for that.</summary>
+    private Task AwaitRoomHomeAsync(string room, int index) =>
+        AwaitAssertAsync(async () => Assert.Equal(Cluster[index].SelfAddress.ToString(), await HomeOfAsync(Cluster[0], room)),
+            TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(250));
+
+    /// <summary>
+    /// Alice speaks every 20 ms while <paramref name="disruption"/> runs; returns the longest silence Bob
+    /// heard, once he hears Alice again after it.
+    /// </summary>
+    private static async Task<TimeSpan> MeasureGapAsync(TestConnection speaker, byte slot, TestConnection listener, Func<Task> disruption, TimeSpan? timeout = null)
+    {
+        using var stop = new CancellationTokenSource();
+        var talking = Task.Run(async () =>
+        {
+            using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+            while (await tick.WaitForNextTickAsync(stop.Token).ConfigureAwait(false)) speaker.SendFrame(slot, [7]);
+        });
+        try
+        {
+            await listener.NextFrameAsync();
+            var clock = Stopwatch.StartNew();
+            var disrupted = disruption();
+            var deadline = timeout ?? TimeSpan.FromSeconds(30);
+            TimeSpan last = clock.Elapsed, longest = TimeSpan.Zero;
+            TimeSpan? over = null;
+            // Listen until frames have flowed for a second after the disruption finished.
+            while (over is null || last - over < TimeSpan.FromSeconds(1))
+            {
+                if (clock.Elapsed > deadline) throw new TimeoutException($"voice did not come back within {deadline}");
+                try
+                {
+                    await listener.NextFrameAsync(TimeSpan.FromSeconds(1));
+                }
+                catch (TimeoutException)
+                {
+                    continue;
+                }
+                var now = clock.Elapsed;
+                if (now - last > longest) longest = now - last;
+                last = now;
+                if (disrupted.IsCompleted) over ??= now;
+            }
+            await disrupted;
+            return longest;
+        }
+        finally
+        {
+            stop.Cancel();
+            try { await talking; } catch (OperationCanceledException) { }
+        }
+    }
+}

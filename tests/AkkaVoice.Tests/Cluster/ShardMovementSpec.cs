@@ -1,0 +1,64 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using AkkaVoice.Cluster;
+using AkkaVoice.Cluster.Directory;
+using AkkaVoice.Cluster.Rooms;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AkkaVoice.Tests.Cluster;
+
+/// <summary>The consistent-hash room directory in a live cluster: a join or leave moves only the shards whose home changed.</summary>
+public sealed class ShardMovementSpec(ITestOutputHelper output) : ClusterSpec(output, 2)
+{
+    [Fact]
+    public async Task Joining_and_leaving_move_only_the_shards_whose_home_changed()
+    {
+        var shardCount = Cluster[0].Settings.ShardCount;
+        await TouchEveryShardAsync(Cluster[0], shardCount);
+        var before = await SettledAllocationAsync(shardCount);
+
+        var joiner = Cluster.StartNode();
+        await Cluster.AwaitUpAsync();
+        var afterJoin = await SettledAllocationAsync(shardCount);
+        var movedOnJoin = Moved(before, afterJoin);
+        Output.WriteLine($"join of a 3rd node moved {movedOnJoin.Count} of {shardCount} shards (ideal about {shardCount / 3})");
+        Assert.All(movedOnJoin, shard => Assert.Equal(joiner.SelfAddress, afterJoin[shard]));
+        Assert.InRange(movedOnJoin.Count, shardCount / 6, shardCount / 2);
+
+        await Cluster.LeaveAsync(1);
+        var afterLeave = await SettledAllocationAsync(shardCount);
+        var movedOnLeave = Moved(afterJoin, afterLeave);
+        Output.WriteLine($"leave of a node moved {movedOnLeave.Count} of {shardCount} shards");
+        Assert.Equal(afterJoin.Where(kv => kv.Value.Equals(Cluster[1].SelfAddress)).Select(kv => kv.Key).Order(), movedOnLeave.Order());
+    }
+
+    private static async Task TouchEveryShardAsync(VoiceNode node, int shardCount)
+    {
+        var seen = new HashSet<string>();
+        for (int i = 0; seen.Count < shardCount; i++)
+        {
+            var room = $"r-{i}";
+            if (seen.Add(node.Directory.ShardOf(room))) await node.Rooms.Ask<RoomInfo>(new GetRoomInfo(room), TimeSpan.FromSeconds(10));
+        }
+    }
+
+    /// <summary>Shard to node, once every shard sits on its rendezvous home among the running nodes.</summary>
+    private async Task<Dictionary<string, Address>> SettledAllocationAsync(int shardCount)
+    {
+        Dictionary<string, Address> allocation = [];
+        await AwaitAssertAsync(async () =>
+        {
+            var running = Cluster.Nodes.Where(n => !n.System.WhenTerminated.IsCompleted).ToList();
+            var stats = await running[0].Rooms.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(5));
+            allocation = stats.Regions.SelectMany(r => r.Value.Stats.Keys.Select(s => (Shard: s, Node: r.Key))).ToDictionary(x => x.Shard, x => x.Node);
+            Assert.Equal(shardCount, allocation.Count);
+            var nodes = running.Select(n => n.SelfAddress).ToArray();
+            Assert.All(allocation, kv => Assert.Equal(RoomDirectory.HomeOfShard(kv.Key, nodes), kv.Value));
+        }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(500));
+        return allocation;
+    }
+
+    private static List<string> Moved(Dictionary<string, Address> before, Dictionary<string, Address> after) =>
+        before.Where(kv => !after[kv.Key].Equals(kv.Value)).Select(kv => kv.Key).ToList();
+}
