@@ -189,6 +189,9 @@ public sealed class VoiceClient : IAsyncDisposable
                 if (r.MessageType == WebSocketMessageType.Close)
                 {
                     events.Writer.TryWrite(new ClosedEvent(socket.CloseStatus, socket.CloseStatusDescription));
+                    // Complete the closing handshake, as RFC 6455 asks, so the server need not wait for it.
+                    if (socket.State == WebSocketState.CloseReceived)
+                        await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
                     return;
                 }
                 if (r.MessageType == WebSocketMessageType.Binary)

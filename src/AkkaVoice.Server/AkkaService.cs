@@ -11,7 +11,7 @@ namespace AkkaVoice.Server;
 /// coordinated shutdown, so the node's rooms are handed off before the process exits.
 /// </summary>
 public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.Config config, Connections connections,
-    IHostApplicationLifetime lifetime, ILogger<AkkaService> logger) : IHostedService
+    IHostApplicationLifetime lifetime, ILogger<AkkaService> logger) : IHostedLifecycleService
 {
     private VoiceNode? node;
     private volatile bool ready;
@@ -47,15 +47,30 @@ public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs before Kestrel stops: Kestrel waits for open requests, and a WebSocket is one until it closes,
+    /// so the sockets are closed (1001) here, first.
+    /// </summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         stopping = true;
-        if (node is null) return;
         LogStopping(connections.Count);
         await connections.CloseAllAsync(TimeSpan.FromSeconds(3));
+    }
+
+    /// <summary>Leaves the cluster: the node's shards hand off to their next homes before the system terminates.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (node is null) return;
         await CoordinatedShutdown.Get(node.System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
         LogStopped();
     }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private async Task WaitForShardRegionAsync()
     {

@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using AkkaVoice.Client;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AkkaVoice.IntegrationTests;
+
+/// <summary>Three node processes on loopback, started the documented way, with clients spread over them.</summary>
+public sealed class ThreeNodeCluster : IAsyncLifetime
+{
+    public NodeProcess[] Nodes { get; private set; } = [];
+
+    public async Task InitializeAsync()
+    {
+        var first = NodeProcess.Start();
+        await first.WaitReadyAsync();
+        var others = new[] { NodeProcess.Start(first), NodeProcess.Start(first) };
+        await Task.WhenAll(others.Select(n => n.WaitReadyAsync()));
+        Nodes = [first, .. others];
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in Nodes) await node.DisposeAsync();
+    }
+}
+
+[Collection("processes")]
+public sealed class MultiProcessClusterTests(ThreeNodeCluster cluster) : IClassFixture<ThreeNodeCluster>
+{
+    [Fact]
+    public async Task Clients_on_three_nodes_share_a_room_voice_chat_and_direct_messages()
+    {
+        var n = cluster.Nodes;
+        await using var alice = await n[0].ConnectAsync("e2e-alice");
+        await using var bob = await n[1].ConnectAsync("e2e-bob");
+        await using var carol = await n[2].ConnectAsync("e2e-carol");
+
+        var a = await alice.JoinAsync("e2e-room");
+        var b = await bob.JoinAsync("e2e-room");
+        Assert.Equal(b.Num("member"), (await alice.ExpectAsync("member-joined")).Num("member"));
+        var c = await carol.JoinAsync("e2e-room");
+        Assert.Equal(3, c.Json.GetProperty("members").GetArrayLength());
+        await alice.ExpectAsync("member-joined");
+        await bob.ExpectAsync("member-joined");
+
+        for (byte i = 0; i < 10; i++) await alice.SendFrameAsync((byte)a.Num("slot"), new byte[] { i, 42 });
+        foreach (var listener in new[] { bob, carol })
+        {
+            for (byte i = 0; i < 10; i++)
+            {
+                var frame = Assert.IsType<FrameEvent>(await listener.ReceiveAsync(TimeSpan.FromSeconds(10)));
+                Assert.Equal((uint)a.Num("member"), frame.Member);
+                Assert.Equal(new byte[] { i, 42 }, frame.Payload);
+            }
+        }
+
+        await bob.SendAsync(new { type = "say", room = "e2e-room", text = "hello", @ref = "s1" });
+        foreach (var member in new[] { alice, bob, carol })
+        {
+            var said = await member.ExpectAsync("said");
+            Assert.Equal("hello", said.Str("text"));
+            Assert.Equal(1, said.Num("seq"));
+        }
+
+        await carol.SendAsync(new { type = "direct", to = "e2e-alice", text = "psst", @ref = "d1" });
+        Assert.Equal("delivered", (await carol.NextTextAsync()).Type);
+        Assert.Equal("psst", (await alice.ExpectAsync("direct")).Str("text"));
+
+        await carol.SendAsync(new { type = "leave", room = "e2e-room" });
+        await carol.ExpectAsync("left");
+        Assert.Equal(c.Num("member"), (await alice.ExpectAsync("member-left")).Num("member"));
+    }
+
+    [Fact]
+    public async Task Admin_endpoints_show_the_whole_cluster()
+    {
+        var cluster1 = await cluster.Nodes[1].Http.GetStringAsync("admin/cluster");
+        foreach (var node in cluster.Nodes) Assert.Contains(node.AkkaAddress, cluster1);
+        await using var alice = await cluster.Nodes[2].ConnectAsync("e2e-admin");
+        await alice.JoinAsync("e2e-admin-room");
+        var room = await cluster.Nodes[0].Http.GetStringAsync("admin/rooms/e2e-admin-room");
+        Assert.Contains(cluster.Nodes[2].AkkaAddress, room);
+    }
+}
+
+[Collection("processes")]
+public sealed class NodeFailureTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Sigterm_closes_clients_with_1001_hands_rooms_off_and_exits_0_while_remote_members_keep_talking()
+    {
+        var first = NodeProcess.Start();
+        await first.WaitReadyAsync();
+        var second = NodeProcess.Start(first);
+        var third = NodeProcess.Start(first);
+        await using var n0 = first;
+        await using var n1 = second;
+        await using var n2 = third;
+        await Task.WhenAll(n1.WaitReadyAsync(), n2.WaitReadyAsync());
+
+        // A room homed on the node that will leave, with members on the other two and one on the leaver.
+        var room = await RoomHomedOnAsync(n0, n2);
+        await using var alice = await n0.ConnectAsync("alice");
+        await using var bob = await n1.ConnectAsync("bob");
+        await using var carol = await n2.ConnectAsync("carol");
+        var a = await alice.JoinAsync(room);
+        await bob.JoinAsync(room);
+        await carol.JoinAsync(room);
+
+        TimeSpan gap;
+        try
+        {
+            gap = await MeasureGapAsync(alice, (byte)a.Num("slot"), bob, n2.Terminate, () => n2.HasExited);
+        }
+        finally
+        {
+            output.WriteLine("--- leaving node ---\n" + n2.Log + "\n--- node 0 ---\n" + n0.Log);
+        }
+        output.WriteLine($"voice gap while the room's home left gracefully: {gap.TotalMilliseconds:F0} ms");
+
+        Assert.Equal(0, await n2.WaitExitAsync(TimeSpan.FromSeconds(30)));
+        var closed = await NextClosedAsync(carol);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, closed.Status);
+        Assert.True(gap < TimeSpan.FromSeconds(2), $"gap {gap}");
+    }
+
+    [Fact]
+    public async Task A_killed_node_is_downed_and_its_rooms_come_back_on_the_others()
+    {
+        var first = NodeProcess.Start();
+        await first.WaitReadyAsync();
+        var second = NodeProcess.Start(first);
+        var third = NodeProcess.Start(first);
+        await using var n0 = first;
+        await using var n1 = second;
+        await using var n2 = third;
+        await Task.WhenAll(n1.WaitReadyAsync(), n2.WaitReadyAsync());
+
+        var room = await RoomHomedOnAsync(n0, n2);
+        await using var alice = await n0.ConnectAsync("alice");
+        await using var bob = await n1.ConnectAsync("bob");
+        var a = await alice.JoinAsync(room);
+        await bob.JoinAsync(room);
+
+        var gap = await MeasureGapAsync(alice, (byte)a.Num("slot"), bob, n2.Kill, () => true, TimeSpan.FromSeconds(90));
+        output.WriteLine($"voice gap after kill -9 of the room's home: {gap.TotalMilliseconds:F0} ms");
+        var home = await n0.Http.GetStringAsync($"admin/rooms/{room}");
+        Assert.DoesNotContain($"\"home\":\"{n2.AkkaAddress}\"", home);
+    }
+
+    /// <summary>A room id whose room actor runs on <paramref name="target"/>, found through the admin API.</summary>
+    private static async Task<string> RoomHomedOnAsync(NodeProcess via, NodeProcess target)
+    {
+        for (int i = 0; i < 200; i++)
+        {
+            var room = $"fail-{Guid.NewGuid():N}"[..20];
+            await using var probe = await via.ConnectAsync("probe");
+            await probe.JoinAsync(room);
+            var info = await via.Http.GetStringAsync($"admin/rooms/{room}");
+            if (info.Contains($"\"home\":\"{target.AkkaAddress}\"")) return room;
+        }
+        throw new InvalidOperationException("no room landed on the target node");
+    }
+
+    private static async Task<ClosedEvent> NextClosedAsync(VoiceClient client)
+    {
+        while (true)
+        {
+            if (await client.ReceiveAsync(TimeSpan.FromSeconds(30)) is ClosedEvent c) return c;
+        }
+    }
+
+    /// <summary>
+    /// The speaker talks every 20 ms while <paramref name="disruption"/> happens; once <paramref name="over"/>
+    /// holds and the listener has heard 25 frames in a row since, returns the longest silence it heard.
+    /// </summary>
+    private static async Task<TimeSpan> MeasureGapAsync(VoiceClient speaker, byte slot, VoiceClient listener, Action disruption, Func<bool> over, TimeSpan? timeout = null)
+    {
+        using var stop = new CancellationTokenSource();
+        var talking = Task.Run(async () =>
+        {
+            using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+            while (await tick.WaitForNextTickAsync(stop.Token)) await speaker.SendFrameAsync(slot, new byte[] { 1 });
+        });
+        try
+        {
+            Assert.True(await NextFrameAsync(listener, TimeSpan.FromSeconds(10)), "no voice before the disruption");
+            var clock = Stopwatch.StartNew();
+            disruption();
+            var deadline = timeout ?? TimeSpan.FromSeconds(30);
+            TimeSpan last = clock.Elapsed, longest = TimeSpan.Zero;
+            int steady = 0;
+            while (steady < 25)
+            {
+                if (clock.Elapsed > deadline) throw new TimeoutException($"voice did not come back within {deadline}");
+                if (!await NextFrameAsync(listener, TimeSpan.FromSeconds(1))) continue;
+                var now = clock.Elapsed;
+                if (now - last > longest) longest = now - last;
+                steady = over() && now - last < TimeSpan.FromMilliseconds(200) ? steady + 1 : 0;
+                last = now;
+            }
+            return longest;
+        }
+        finally
+        {
+            stop.Cancel();
+            try { await talking; } catch (OperationCanceledException) { }
+        }
+    }
+
+    private static async Task<bool> NextFrameAsync(VoiceClient client, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (await client.ReceiveAsync(deadline - DateTime.UtcNow) is FrameEvent) return true;
+            }
+            catch (TimeoutException)
+            {
+                return false;
+            }
+        }
+        return false;
+    }
+}
+
+[CollectionDefinition("processes", DisableParallelization = true)]
+public sealed class ProcessCollection;
