@@ -36,6 +36,7 @@ public sealed class VoiceNode
         Users = sharding.Start(UserTypeName, _ => UserActor.Props(), shardingSettings, extractor,
             new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance), PoisonPill.Instance);
         system.ActorOf(ShardWatcher.Props(Rooms, Stats), "shard-watcher");
+        system.ActorOf(ClusterEventLogger.Props(), "cluster-events");
     }
 
     public ActorSystem System { get; }

@@ -11,9 +11,19 @@ public static class AdminEndpoints
 {
     private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(5);
 
+    private static string ReadDashboard()
+    {
+        using var stream = typeof(AdminEndpoints).Assembly.GetManifestResourceStream("dashboard.html")
+            ?? throw new InvalidOperationException("dashboard.html is not embedded");
+        return new StreamReader(stream).ReadToEnd();
+    }
+
     public static void MapAdmin(this WebApplication app)
     {
         app.MapGet("/healthz", () => Results.Text("ok\n"));
+        // The dashboard is static; it reads the admin API with the token given as ?token= when one is set.
+        var dashboard = ReadDashboard();
+        app.MapGet("/dashboard", () => Results.Content(dashboard, "text/html; charset=utf-8"));
         app.MapGet("/readyz", (AkkaService akka) => akka.Ready
             ? Results.Text("ready\n")
             : Results.Text(akka.Stopping ? "shutting down\n" : "not ready\n", statusCode: 503));

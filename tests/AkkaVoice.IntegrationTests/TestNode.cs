@@ -26,7 +26,7 @@ public sealed class TestNode : IAsyncDisposable
     public HttpClient Http { get; }
 
     /// <summary>Starts a node; <paramref name="hocon"/> overrides the project's HOCON (for example a smaller limit).</summary>
-    public static async Task<TestNode> StartAsync(string? jwtSecret = null, string? adminToken = null, string hocon = "")
+    public static async Task<TestNode> StartAsync(string? jwtSecret = null, string? adminToken = null, string hocon = "", TestNode? seed = null)
     {
         var options = new NodeOptions
         {
@@ -34,6 +34,7 @@ public sealed class TestNode : IAsyncDisposable
             AkkaPort = FreePort(),
             JwtSecret = jwtSecret,
             AdminToken = adminToken,
+            Seeds = seed is null ? [] : [$"akka.tcp://akkavoice@127.0.0.1:{seed.Options.AkkaPort}"],
         };
         var config = ConfigurationFactory.ParseString(hocon + "\nakka.loglevel = WARNING")
             .WithFallback(options.BuildConfig(Path.Combine(AppContext.BaseDirectory, "hocon")));
