@@ -1,3 +1,5 @@
+using Prometheus;
+
 namespace AkkaVoice.Cluster;
 
 /// <summary>A counter that many threads add to; read by the metrics exporter.</summary>
@@ -37,4 +39,25 @@ public sealed class NodeStats
 
     /// <summary>Voice frame messages that reached this node's relay, from any node.</summary>
     public StatCounter RelayFramesReceived { get; } = new();
+
+    /// <summary>The node's own Prometheus registry: the histograms below, and the exporter's gauges and counters.</summary>
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>Seconds from a frame's arrival on its speaker's node to its fan-out onto the receivers' queues.</summary>
+    public Histogram RelayLatency { get; }
+
+    /// <summary>Seconds from the coordinator deciding to move a shard to the shard's allocation on its new node.</summary>
+    public Histogram HandoffDuration { get; }
+
+    public NodeStats()
+    {
+        Registry = Metrics.NewCustomRegistry();
+        var factory = Metrics.WithCustomRegistry(Registry);
+        RelayLatency = factory.CreateHistogram("akkavoice_relay_latency_seconds",
+            "Time from a voice frame's arrival on its speaker's node to its fan-out onto receivers' queues (wall clock, so across nodes it includes clock offset).",
+            new HistogramConfiguration { Buckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] });
+        HandoffDuration = factory.CreateHistogram("akkavoice_shard_handoff_duration_seconds",
+            "Time from the shard coordinator starting to move a shard (rebalance) to its allocation on the new node; observed on the coordinator's node.",
+            new HistogramConfiguration { Buckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+    }
 }

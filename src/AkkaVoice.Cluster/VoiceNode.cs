@@ -19,9 +19,10 @@ public sealed class VoiceNode
     /// <summary>Sharding type name of the user directory.</summary>
     public const string UserTypeName = "user";
 
-    private VoiceNode(ActorSystem system, VoiceSettings settings)
+    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats)
     {
         System = system;
+        Stats = stats;
         Settings = settings;
         Directory = new RoomDirectory(settings.ShardCount);
         SelfAddress = Akka.Cluster.Cluster.Get(system).SelfAddress;
@@ -32,16 +33,16 @@ public sealed class VoiceNode
         var shardingSettings = ClusterShardingSettings.Create(system);
         var extractor = new EntityExtractor(Directory);
         Rooms = sharding.Start(RoomTypeName, room => RoomActor.Props(room, settings, Stats), shardingSettings, extractor,
-            new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance), PoisonPill.Instance);
+            new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, stats), PoisonPill.Instance);
         Users = sharding.Start(UserTypeName, _ => UserActor.Props(), shardingSettings, extractor,
-            new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance), PoisonPill.Instance);
+            new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, null), PoisonPill.Instance);
         system.ActorOf(ShardWatcher.Props(Rooms, Stats), "shard-watcher");
         system.ActorOf(ClusterEventLogger.Props(), "cluster-events");
     }
 
     public ActorSystem System { get; }
     public VoiceSettings Settings { get; }
-    public NodeStats Stats { get; } = new();
+    public NodeStats Stats { get; }
     public LocalMembers LocalMembers { get; } = new();
     public RoomDirectory Directory { get; }
 
@@ -58,5 +59,6 @@ public sealed class VoiceNode
     public IActorRef Relay { get; }
 
     /// <summary>Starts AkkaVoice in a system whose configuration has the cluster provider and an <c>akkavoice</c> section.</summary>
-    public static VoiceNode Start(ActorSystem system) => new(system, VoiceSettings.FromConfig(system.Settings.Config));
+    public static VoiceNode Start(ActorSystem system, NodeStats? stats = null) =>
+        new(system, VoiceSettings.FromConfig(system.Settings.Config), stats ?? new NodeStats());
 }

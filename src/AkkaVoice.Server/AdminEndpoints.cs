@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using AkkaVoice.Cluster.Rooms;
+using Directory = AkkaVoice.Cluster.Directory;
 using AkkaVoice.Protocol;
 
 namespace AkkaVoice.Server;
@@ -64,6 +65,47 @@ public static class AdminEndpoints
                 })
                 .ToArray();
             return Results.Json(new { rooms = stats.Regions.Values.Sum(r => r.Stats.Values.Sum()), regions });
+        });
+
+        // Drain: the named node (this one when none is named) leaves gracefully, handing its rooms off.
+        admin.MapPost("/leave", (string? address, AkkaService akka, IHostApplicationLifetime lifetime) =>
+        {
+            var cluster = Akka.Cluster.Cluster.Get(akka.Node.System);
+            if (string.IsNullOrEmpty(address) || address == cluster.SelfAddress.ToString())
+            {
+                // The same path as SIGTERM: sockets closed with 1001, cluster left, process exits 0.
+                lifetime.StopApplication();
+                return Results.Accepted(value: new { leaving = cluster.SelfAddress.ToString() });
+            }
+            Address target;
+            try
+            {
+                target = Address.Parse(address);
+            }
+            catch (Exception e) when (e is UriFormatException or ArgumentException)
+            {
+                return Results.Problem($"'{address}' is not an Akka address like akka.tcp://akkavoice@host:port", statusCode: 400);
+            }
+            if (!cluster.State.Members.Any(m => m.Address.Equals(target)))
+                return Results.Problem($"{address} is not a member of this cluster", statusCode: 404);
+            cluster.Leave(target);
+            return Results.Accepted(value: new { leaving = target.ToString() });
+        });
+
+        // Rebalancing is continuous: the coordinator moves every shard that is not on its rendezvous home,
+        // a few at a time, every rebalance interval. This shows what is still to move.
+        admin.MapGet("/rebalance", async (AkkaService akka) =>
+        {
+            var cluster = Akka.Cluster.Cluster.Get(akka.Node.System);
+            var up = cluster.State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address).ToArray();
+            var stats = await akka.Node.Rooms.Ask<ClusterShardingStats>(new GetClusterShardingStats(QueryTimeout), QueryTimeout + TimeSpan.FromSeconds(1));
+            var pending = stats.Regions
+                .SelectMany(r => r.Value.Stats.Keys.Select(shard => (shard, from: r.Key, to: Directory.RoomDirectory.HomeOfShard(shard, up))))
+                .Where(m => m.to is not null && !m.to.Equals(m.from))
+                .OrderBy(m => int.TryParse(m.shard, out var n) ? n : int.MaxValue)
+                .Select(m => new { shard = m.shard, from = m.from.ToString(), to = m.to!.ToString() })
+                .ToArray();
+            return Results.Json(new { pending, shards = stats.Regions.Values.Sum(r => r.Stats.Count) });
         });
 
         admin.MapGet("/rooms/{room}", async (string room, AkkaService akka) =>

@@ -10,7 +10,7 @@ namespace AkkaVoice.Server;
 /// readiness, and on shutdown closes every socket with 1001 and then leaves the cluster through
 /// coordinated shutdown, so the node's rooms are handed off before the process exits.
 /// </summary>
-public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.Config config, Connections connections,
+public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.Config config, Connections connections, NodeStats stats,
     IHostApplicationLifetime lifetime, ILogger<AkkaService> logger) : IHostedLifecycleService
 {
     private VoiceNode? node;
@@ -25,13 +25,10 @@ public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.
 
     public bool Stopping => stopping;
 
-    /// <summary>The node, or null before start.</summary>
-    public VoiceNode? NodeOrNull => node;
-
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var system = ActorSystem.Create("akkavoice", config);
-        node = VoiceNode.Start(system);
+        node = VoiceNode.Start(system, stats);
         var cluster = Akka.Cluster.Cluster.Get(system);
         if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
 

@@ -10,10 +10,10 @@ namespace AkkaVoice.Server;
 /// </summary>
 public static class MetricsExport
 {
-    /// <summary>A registry of this node's own, so that several nodes in one process never mix their figures.</summary>
-    public static CollectorRegistry Create(Func<NodeStats?> stats)
+    /// <summary>Adds the gauges and counters to the node's own registry (so nodes sharing a process never mix figures) and returns it.</summary>
+    public static CollectorRegistry Register(NodeStats s)
     {
-        var registry = Metrics.NewCustomRegistry();
+        var registry = s.Registry;
         var factory = Metrics.WithCustomRegistry(registry);
         var connections = factory.CreateGauge("akkavoice_connections", "Open client WebSocket connections on this node.");
         var rooms = factory.CreateGauge("akkavoice_rooms_hosted", "Room actors running on this node.");
@@ -27,7 +27,6 @@ public static class MetricsExport
 
         registry.AddBeforeCollectCallback(() =>
         {
-            if (stats() is not { } s) return;
             connections.Set(s.Connections.Value);
             rooms.Set(s.RoomsHosted.Value);
             shards.Set(s.ShardsHosted.Value);

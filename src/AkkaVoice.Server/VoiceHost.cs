@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using AkkaVoice.Cluster;
 using Prometheus;
 using Serilog;
 using Serilog.Events;
@@ -53,6 +54,7 @@ public static class VoiceHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton<Connections>();
+        builder.Services.AddSingleton<NodeStats>();
         builder.Services.AddSingleton(new Security(options, [.. config.GetStringList("akkavoice.allowed-origins") ?? []]));
         builder.Services.AddSingleton<AkkaService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AkkaService>());
@@ -61,8 +63,7 @@ public static class VoiceHost
         app.UseWebSockets();
         app.MapVoiceSocket();
         app.MapAdmin();
-        var akka = app.Services.GetRequiredService<AkkaService>();
-        app.MapMetrics("/metrics", MetricsExport.Create(() => akka.NodeOrNull?.Stats));
+        app.MapMetrics("/metrics", MetricsExport.Register(app.Services.GetRequiredService<NodeStats>()));
         return app;
     }
 

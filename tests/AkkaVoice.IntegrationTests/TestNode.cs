@@ -36,7 +36,8 @@ public sealed class TestNode : IAsyncDisposable
             AdminToken = adminToken,
             Seeds = seed is null ? [] : [$"akka.tcp://akkavoice@127.0.0.1:{seed.Options.AkkaPort}"],
         };
-        var config = ConfigurationFactory.ParseString(hocon + "\nakka.loglevel = WARNING")
+        var config = ConfigurationFactory.ParseString(hocon)
+            .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
             .WithFallback(options.BuildConfig(Path.Combine(AppContext.BaseDirectory, "hocon")));
         var app = VoiceHost.Build(options, config);
         await app.StartAsync();

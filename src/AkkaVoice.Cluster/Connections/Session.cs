@@ -83,7 +83,7 @@ public sealed class Session
         }
         // Null while the room moves: the frame is lost, as it would be on the network during the gap.
         if (link.RoomActor is not { } room) return;
-        room.Tell(new VoiceIn(link.Room, link.Membership.Member, payload.ToArray()), ActorRefs.NoSender);
+        room.Tell(new VoiceIn(link.Room, link.Membership.Member, payload.ToArray(), DateTime.UtcNow.Ticks), ActorRefs.NoSender);
         if (!room.Path.Address.HasLocalScope) Node.Stats.NodeMessagesSent.Increment();
     }
 

@@ -14,13 +14,17 @@ namespace AkkaVoice.Cluster.Directory;
 public sealed class RendezvousAllocationStrategy : IActorSystemDependentAllocationStrategy
 {
     private readonly int maxSimultaneousRebalance;
+    private readonly NodeStats? stats;
+    private readonly Dictionary<string, (long Started, Address From)> moving = [];
     private Akka.Cluster.Cluster? cluster;
     private ILoggingAdapter? log;
 
     /// <param name="maxSimultaneousRebalance">How many shards may be handing off at once; bounds the voice gap a rebalance causes.</param>
-    public RendezvousAllocationStrategy(int maxSimultaneousRebalance)
+    /// <param name="stats">Where handoff durations are recorded (null: not recorded).</param>
+    public RendezvousAllocationStrategy(int maxSimultaneousRebalance, NodeStats? stats)
     {
         this.maxSimultaneousRebalance = maxSimultaneousRebalance;
+        this.stats = stats;
     }
 
     public void Start(ActorSystem system)
@@ -34,7 +38,16 @@ public sealed class RendezvousAllocationStrategy : IActorSystemDependentAllocati
         var candidates = Candidates(currentShardAllocations);
         // Regions are known before the coordinator's view of members catches up; fall back to the requester then.
         var region = Best(shardId, candidates) ?? requester;
-        log?.Info("Shard {Shard} allocated to {Node}", shardId, AddressOf(region));
+        if (moving.Remove(shardId, out var move))
+        {
+            var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(move.Started).TotalSeconds;
+            stats?.HandoffDuration.Observe(seconds);
+            log?.Info("Shard {Shard} handoff completed: {From} to {Node} in {DurationMs} ms", shardId, move.From, AddressOf(region), (long)(seconds * 1000));
+        }
+        else
+        {
+            log?.Info("Shard {Shard} allocated to {Node}", shardId, AddressOf(region));
+        }
         return Task.FromResult(region);
     }
 
@@ -59,6 +72,8 @@ public sealed class RendezvousAllocationStrategy : IActorSystemDependentAllocati
                 {
                     result = result.Add(shard);
                     budget--;
+                    moving[shard] = (System.Diagnostics.Stopwatch.GetTimestamp(), AddressOf(region));
+                    log?.Info("Shard {Shard} handoff started: {From} to {To}", shard, AddressOf(region), AddressOf(best));
                 }
             }
         }

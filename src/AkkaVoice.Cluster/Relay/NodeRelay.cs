@@ -37,5 +37,6 @@ public sealed class NodeRelay : UntypedActor
         {
             if (m.Member != frame.Speaker && m.Active) m.Outbound.EnqueueVoice(m, frame.Speaker, frame.Payload);
         }
+        if (frame.ReceivedAt != 0) stats.RelayLatency.Observe(Math.Max(0, DateTime.UtcNow.Ticks - frame.ReceivedAt) / (double)TimeSpan.TicksPerSecond);
     }
 }

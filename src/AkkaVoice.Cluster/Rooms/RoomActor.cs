@@ -111,7 +111,7 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
     private void OnVoice(VoiceIn frame)
     {
         if (!members.TryGetValue(frame.Speaker, out var speaker)) return;
-        var message = new VoiceOut(room, frame.Speaker, frame.Payload);
+        var message = new VoiceOut(room, frame.Speaker, frame.Payload, frame.ReceivedAt);
         if (settings.Routing == Routing.Broadcast)
         {
             foreach (var relay in allRelays) Send(relay, message, !relay.Path.Address.HasLocalScope);

@@ -36,11 +36,14 @@ public sealed record LeaveRoom(string Room, uint Member) : IRoomMessage, IWireMe
 /// <summary>Chat text from a member; the room numbers it and sends <c>said</c> to every member.</summary>
 public sealed record Say(string Room, uint Member, string Text, string? Ref) : IRoomMessage, IWireMessage;
 
-/// <summary>One voice frame from a speaker to its room. The payload array is never written again.</summary>
-public sealed record VoiceIn(string Room, uint Speaker, byte[] Payload) : IRoomMessage, IWireMessage;
+/// <summary>
+/// One voice frame from a speaker to its room. The payload array is never written again.
+/// <paramref name="ReceivedAt"/> is when the speaker's node read it (UTC ticks), for the relay latency metric.
+/// </summary>
+public sealed record VoiceIn(string Room, uint Speaker, byte[] Payload, long ReceivedAt = 0) : IRoomMessage, IWireMessage;
 
 /// <summary>One voice frame from a room to one node's relay, which fans it out to that node's members.</summary>
-public sealed record VoiceOut(string Room, uint Speaker, byte[] Payload) : IWireMessage;
+public sealed record VoiceOut(string Room, uint Speaker, byte[] Payload, long ReceivedAt = 0) : IWireMessage;
 
 /// <summary>An encoded <c>said</c> from a room to one member's connection.</summary>
 public sealed record RoomText(string Room, long Seq, byte[] Json) : IWireMessage;

@@ -54,8 +54,8 @@ public sealed class WireSerializer : SerializerWithStringManifest
     {
         switch (obj)
         {
-            case VoiceIn v: return WriteFrame(v.Room, v.Speaker, v.Payload);
-            case VoiceOut v: return WriteFrame(v.Room, v.Speaker, v.Payload);
+            case VoiceIn v: return WriteFrame(v.Room, v.Speaker, v.Payload, v.ReceivedAt);
+            case VoiceOut v: return WriteFrame(v.Room, v.Speaker, v.Payload, v.ReceivedAt);
         }
         using var stream = new MemoryStream(64);
         using (var w = new BinaryWriter(stream, Utf8, leaveOpen: true))
@@ -124,13 +124,13 @@ public sealed class WireSerializer : SerializerWithStringManifest
         {
             case VoiceInManifest:
             {
-                var (room, speaker, payload) = ReadFrame(bytes);
-                return new VoiceIn(room, speaker, payload);
+                var (room, speaker, payload, at) = ReadFrame(bytes);
+                return new VoiceIn(room, speaker, payload, at);
             }
             case VoiceOutManifest:
             {
-                var (room, speaker, payload) = ReadFrame(bytes);
-                return new VoiceOut(room, speaker, payload);
+                var (room, speaker, payload, at) = ReadFrame(bytes);
+                return new VoiceOut(room, speaker, payload, at);
             }
         }
         using var r = new BinaryReader(new MemoryStream(bytes, writable: false), Utf8);
@@ -154,24 +154,29 @@ public sealed class WireSerializer : SerializerWithStringManifest
         };
     }
 
-    private static byte[] WriteFrame(string room, uint speaker, byte[] payload)
+    // Frame layout: [room length u8][room UTF-8][speaker u32][received-at i64][payload].
+    private const int FrameFixedBytes = 1 + 4 + 8;
+
+    private static byte[] WriteFrame(string room, uint speaker, byte[] payload, long receivedAt)
     {
         int roomBytes = Encoding.UTF8.GetByteCount(room);
-        var bytes = new byte[1 + roomBytes + 4 + payload.Length];
+        var bytes = new byte[FrameFixedBytes + roomBytes + payload.Length];
         // Room ids are at most 64 ASCII characters, so one length byte is enough.
         bytes[0] = checked((byte)roomBytes);
         Encoding.UTF8.GetBytes(room, bytes.AsSpan(1));
         BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(1 + roomBytes), speaker);
-        payload.CopyTo(bytes.AsSpan(5 + roomBytes));
+        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(5 + roomBytes), receivedAt);
+        payload.CopyTo(bytes.AsSpan(FrameFixedBytes + roomBytes));
         return bytes;
     }
 
-    private static (string Room, uint Speaker, byte[] Payload) ReadFrame(byte[] bytes)
+    private static (string Room, uint Speaker, byte[] Payload, long ReceivedAt) ReadFrame(byte[] bytes)
     {
         int roomBytes = bytes[0];
         var room = Encoding.UTF8.GetString(bytes, 1, roomBytes);
         var speaker = BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(1 + roomBytes));
-        return (room, speaker, bytes.AsSpan(5 + roomBytes).ToArray());
+        var receivedAt = BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(5 + roomBytes));
+        return (room, speaker, bytes.AsSpan(FrameFixedBytes + roomBytes).ToArray(), receivedAt);
     }
 
     private JoinRoom ReadJoin(BinaryReader r)
