@@ -137,7 +137,15 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             return;
         }
 
-        var slot = session.FreeSlot();
+        var free = session.FreeSlot();
+        if (free < 0)
+        {
+            // Cannot happen while joins are counted against rooms-per-connection; refuse rather than overwrite a slot.
+            Sender.Tell(new LeaveRoom(joined.Room, joined.Member));
+            Send(ServerMessages.Error(ErrorCodes.RoomLimit, $"a connection may join at most {node.Settings.Limits.RoomsPerConnection} rooms", request!.Ref));
+            return;
+        }
+        var slot = (byte)free;
         var membership = new Membership(joined.Room, slot, joined.Member, session.Outbound);
         link = new RoomLink(joined.Room, membership) { RoomActor = Sender, LastSeq = joined.Seq };
         links.Add(joined.Room, link);

@@ -12,7 +12,8 @@ namespace AkkaVoice.Cluster.Connections;
 /// </summary>
 public sealed class Session
 {
-    private readonly RoomLink?[] slots = new RoomLink?[256];
+    // Slots are given out lowest-free-first, so a connection never uses more than rooms-per-connection of them.
+    private readonly RoomLink?[] slots;
     private readonly Limits limits;
     private readonly long ticksPerToken;
     private double tokens;
@@ -26,6 +27,7 @@ public sealed class Session
         Identity = identity;
         Id = Guid.NewGuid().ToString("N");
         limits = node.Settings.Limits;
+        slots = new RoomLink?[Math.Clamp(limits.RoomsPerConnection, 1, 256)];
         Outbound = new Outbound(limits, node.Stats);
         ticksPerToken = (long)(Stopwatch.Frequency / limits.VoiceFramesPerSecond);
         tokens = limits.VoiceFrameBurst;
@@ -48,8 +50,8 @@ public sealed class Session
     /// <summary>Joined rooms by slot; only the connection actor writes it.</summary>
     internal RoomLink?[] Slots => slots;
 
-    /// <summary>The lowest slot no joined room uses.</summary>
-    internal byte FreeSlot() => (byte)Array.IndexOf(slots, null);
+    /// <summary>The lowest slot no joined room uses, or -1 when all are taken.</summary>
+    internal int FreeSlot() => Array.IndexOf(slots, null);
 
     /// <summary>A complete text message from the client, already checked to be valid UTF-8.</summary>
     public void OnText(ReadOnlySpan<byte> utf8)
@@ -74,7 +76,7 @@ public sealed class Session
             Throttled(ref lastRateLimitedError, now, ErrorCodes.RateLimited, $"more than {limits.VoiceFramesPerSecond} voice frames a second; excess dropped");
             return;
         }
-        var link = slots[slot];
+        var link = slot < slots.Length ? slots[slot] : null;
         if (link is null)
         {
             Node.Stats.FramesDroppedNotJoined.Increment();
