@@ -7,9 +7,16 @@ using Xunit.Abstractions;
 namespace AkkaVoice.IntegrationTests;
 
 /// <summary>Three node processes on loopback, started the documented way, with clients spread over them.</summary>
-public sealed class ThreeNodeCluster : IAsyncLifetime
+public sealed class ThreeNodeCluster : IAsyncLifetime, IAsyncDisposable
 {
     public NodeProcess[] Nodes { get; private set; } = [];
+
+    public static async Task<ThreeNodeCluster> StartAsync()
+    {
+        var cluster = new ThreeNodeCluster();
+        await cluster.InitializeAsync();
+        return cluster;
+    }
 
     public async Task InitializeAsync()
     {
@@ -24,6 +31,8 @@ public sealed class ThreeNodeCluster : IAsyncLifetime
     {
         foreach (var node in Nodes) await node.DisposeAsync();
     }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 }
 
 [Collection("processes")]
@@ -91,14 +100,8 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
     [Fact]
     public async Task Sigterm_closes_clients_with_1001_hands_rooms_off_and_exits_0_while_remote_members_keep_talking()
     {
-        var first = NodeProcess.Start();
-        await first.WaitReadyAsync();
-        var second = NodeProcess.Start(first);
-        var third = NodeProcess.Start(first);
-        await using var n0 = first;
-        await using var n1 = second;
-        await using var n2 = third;
-        await Task.WhenAll(n1.WaitReadyAsync(), n2.WaitReadyAsync());
+        await using var cluster = await ThreeNodeCluster.StartAsync();
+        var (n0, n1, n2) = (cluster.Nodes[0], cluster.Nodes[1], cluster.Nodes[2]);
 
         // A room homed on the node that will leave, with members on the other two and one on the leaver.
         var room = await RoomHomedOnAsync(n0, n2);
@@ -129,14 +132,8 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
     [Fact]
     public async Task A_killed_node_is_downed_and_its_rooms_come_back_on_the_others()
     {
-        var first = NodeProcess.Start();
-        await first.WaitReadyAsync();
-        var second = NodeProcess.Start(first);
-        var third = NodeProcess.Start(first);
-        await using var n0 = first;
-        await using var n1 = second;
-        await using var n2 = third;
-        await Task.WhenAll(n1.WaitReadyAsync(), n2.WaitReadyAsync());
+        await using var cluster = await ThreeNodeCluster.StartAsync();
+        var (n0, n1, n2) = (cluster.Nodes[0], cluster.Nodes[1], cluster.Nodes[2]);
 
         var room = await RoomHomedOnAsync(n0, n2);
         await using var alice = await n0.ConnectAsync("alice");

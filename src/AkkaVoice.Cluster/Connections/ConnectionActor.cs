@@ -14,23 +14,31 @@ namespace AkkaVoice.Cluster.Connections;
 /// </summary>
 public sealed class ConnectionActor : ReceiveActor, IWithTimers
 {
-    private sealed record PendingJoin(string Room, string? Ref, long? Since);
+    private sealed record PendingJoin(JoinRoom Message, string? Ref);
 
     private sealed record RoomGone(string Room, IActorRef RoomActor);
 
-    private sealed record RetryRejoin(string Room);
+    private sealed record UserEntryGone(IActorRef Entry);
+
+    private sealed class RetryPending
+    {
+        public static readonly RetryPending Instance = new();
+    }
 
     /// <summary>
-    /// How often a rejoin is sent again until the room answers. A rejoin can be lost when it reaches a
-    /// region that still believes a dead node hosts the room; the room takes repeats idempotently.
+    /// How often a request to a sharded entity (join, rejoin, registration, direct) is sent again until it
+    /// is answered. Sharding drops messages buffered for a shard while it hands off, and a region may still
+    /// point at a node that just died; rooms and user entries take repeats idempotently.
     /// </summary>
-    private static readonly TimeSpan RejoinRetry = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan Retry = TimeSpan.FromSeconds(2);
 
     private readonly Session session;
     private readonly VoiceNode node;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Dictionary<string, RoomLink> links = new(StringComparer.Ordinal);
     private readonly Dictionary<long, PendingJoin> pending = [];
+    private readonly Dictionary<long, SendDirect> pendingDirects = [];
+    private IActorRef? userEntry;
     private long nextRequest;
     private bool closing;
 
@@ -42,7 +50,13 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         Receive<JoinCommand>(OnJoin);
         Receive<LeaveCommand>(OnLeave);
         Receive<SayCommand>(OnSay);
-        Receive<DirectCommand>(d => node.Users.Tell(new SendDirect(d.To, session.User, d.Text, d.Ref)));
+        Receive<DirectCommand>(d =>
+        {
+            var message = new SendDirect(d.To, session.User, d.Text, d.Ref, ++nextRequest);
+            pendingDirects.Add(message.Request, message);
+            node.Users.Tell(message);
+            KeepRetrying();
+        });
         Receive<PingCommand>(p => Send(ServerMessages.Pong(p.Ref)));
         Receive<ParseError>(e => Send(ServerMessages.Error(e.Code, e.Message, e.Ref)));
         Receive<RoomJoined>(OnJoined);
@@ -64,22 +78,40 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             Send(c.Json);
         });
         Receive<ClientText>(t => Send(t.Json));
-        Receive<DirectResult>(r => Send(r.Delivered
-            ? ServerMessages.Delivered(r.To, r.Ref)
-            : ServerMessages.Error(ErrorCodes.UserOffline, $"user {r.To} has no open connection", r.Ref)));
-        Receive<RoomGone>(OnRoomGone);
-        Receive<RetryRejoin>(r =>
+        Receive<DirectResult>(r =>
         {
-            if (links.TryGetValue(r.Room, out var link) && link.RoomActor is null) Rejoin(link);
-            else Timers.Cancel(r.Room);
+            if (!pendingDirects.Remove(r.Request)) return;
+            Send(r.Delivered
+                ? ServerMessages.Delivered(r.To, r.Ref)
+                : ServerMessages.Error(ErrorCodes.UserOffline, $"user {r.To} has no open connection", r.Ref));
         });
+        Receive<UserRegistered>(_ =>
+        {
+            if (Sender.Equals(userEntry)) return;
+            userEntry = Sender;
+            Context.WatchWith(Sender, new UserEntryGone(Sender));
+        });
+        Receive<UserEntryGone>(g =>
+        {
+            // The user's directory entry moved or restarted empty: register again.
+            if (!g.Entry.Equals(userEntry)) return;
+            userEntry = null;
+            node.Users.Tell(new RegisterConnection(session.User, Self));
+            KeepRetrying();
+        });
+        Receive<RetryPending>(_ => RetryAll());
+        Receive<RoomGone>(OnRoomGone);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(Session session) => Akka.Actor.Props.Create(() => new ConnectionActor(session));
 
-    protected override void PreStart() => node.Users.Tell(new RegisterConnection(session.User, Self));
+    protected override void PreStart()
+    {
+        node.Users.Tell(new RegisterConnection(session.User, Self));
+        KeepRetrying();
+    }
 
     protected override void PostStop()
     {
@@ -101,16 +133,36 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         links.TryGetValue(join.Room, out var link);
         if (link is null)
         {
-            var rooms = links.Count + pending.Values.Where(p => !links.ContainsKey(p.Room)).Select(p => p.Room).Distinct().Count(r => r != join.Room);
+            var rooms = links.Count + pending.Values.Select(p => p.Message.Room).Where(r => !links.ContainsKey(r)).Distinct().Count(r => r != join.Room);
             if (rooms >= node.Settings.Limits.RoomsPerConnection)
             {
                 Send(ServerMessages.Error(ErrorCodes.RoomLimit, $"a connection may join at most {node.Settings.Limits.RoomsPerConnection} rooms", join.Ref));
                 return;
             }
         }
-        var request = ++nextRequest;
-        pending[request] = new PendingJoin(join.Room, join.Ref, join.Since);
-        node.Rooms.Tell(new JoinRoom(join.Room, request, session.User, Self, node.Relay, link?.Membership.Member ?? 0, join.Since, link?.LastSeq ?? 0, []));
+        var message = new JoinRoom(join.Room, ++nextRequest, session.User, Self, node.Relay, link?.Membership.Member ?? 0, join.Since, link?.LastSeq ?? 0, []);
+        pending[message.Request] = new PendingJoin(message, join.Ref);
+        node.Rooms.Tell(message);
+        KeepRetrying();
+    }
+
+    private void KeepRetrying()
+    {
+        if (!Timers.IsTimerActive(RetryPending.Instance)) Timers.StartPeriodicTimer(RetryPending.Instance, RetryPending.Instance, Retry);
+    }
+
+    /// <summary>Sends again every request still unanswered; stops the timer when there are none.</summary>
+    private void RetryAll()
+    {
+        if (userEntry is null) node.Users.Tell(new RegisterConnection(session.User, Self));
+        foreach (var p in pending.Values) node.Rooms.Tell(p.Message);
+        foreach (var d in pendingDirects.Values) node.Users.Tell(d);
+        foreach (var link in links.Values)
+        {
+            if (link.RoomActor is null) Rejoin(link);
+        }
+        if (userEntry is not null && pending.Count == 0 && pendingDirects.Count == 0 && links.Values.All(l => l.RoomActor is not null))
+            Timers.Cancel(RetryPending.Instance);
     }
 
     private void OnJoined(RoomJoined joined)
@@ -118,7 +170,6 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         bool asked = pending.Remove(joined.Request, out var request);
         if (links.TryGetValue(joined.Room, out var link))
         {
-            Timers.Cancel(joined.Room);
             if (!Sender.Equals(link.RoomActor))
             {
                 Context.WatchWith(Sender, new RoomGone(joined.Room, Sender));
@@ -166,7 +217,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
     private void OnLeave(LeaveCommand leave)
     {
         bool cancelled = false;
-        foreach (var (id, p) in pending.Where(kv => kv.Value.Room == leave.Room).ToList())
+        foreach (var (id, p) in pending.Where(kv => kv.Value.Message.Room == leave.Room).ToList())
         {
             pending.Remove(id);
             cancelled = true;
@@ -179,7 +230,6 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
             return;
         }
         Unlink(link);
-        Timers.Cancel(leave.Room);
         if (link.RoomActor is { } room) Context.Unwatch(room);
         (link.RoomActor ?? node.Rooms).Tell(new LeaveRoom(link.Room, link.Membership.Member));
         Send(ServerMessages.Left(leave.Room, leave.Ref));
@@ -201,7 +251,7 @@ public sealed class ConnectionActor : ReceiveActor, IWithTimers
         link.RoomActor = null;
         log.Debug("Room {Room} went away; member {Member} of {User} rejoins it", gone.Room, link.Membership.Member, session.User);
         Rejoin(link);
-        Timers.StartPeriodicTimer(gone.Room, new RetryRejoin(gone.Room), RejoinRetry);
+        KeepRetrying();
     }
 
     private void Rejoin(RoomLink link) =>

@@ -18,7 +18,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
     private const string VoiceInManifest = "VI", VoiceOutManifest = "VO", JoinRoomManifest = "JR", RoomJoinedManifest = "RJ",
         JoinRefusedManifest = "JF", LeaveRoomManifest = "LR", SayManifest = "SY", RoomTextManifest = "RT",
         GetRoomInfoManifest = "GI", RoomInfoManifest = "RI", RegisterManifest = "RC", UnregisterManifest = "UC",
-        SendDirectManifest = "SD", DirectResultManifest = "DR", ClientTextManifest = "CT", RosterManifest = "RO";
+        SendDirectManifest = "SD", DirectResultManifest = "DR", ClientTextManifest = "CT", RosterManifest = "RO", RegisteredManifest = "UR";
 
     private static readonly UTF8Encoding Utf8 = new(false, true);
 
@@ -43,6 +43,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
         GetRoomInfo => GetRoomInfoManifest,
         RoomInfo => RoomInfoManifest,
         RegisterConnection => RegisterManifest,
+        UserRegistered => RegisteredManifest,
         UnregisterConnection => UnregisterManifest,
         SendDirect => SendDirectManifest,
         DirectResult => DirectResultManifest,
@@ -102,11 +103,14 @@ public sealed class WireSerializer : SerializerWithStringManifest
                 case UnregisterConnection u:
                     w.Write(u.User); WriteRef(w, u.Connection);
                     break;
+                case UserRegistered u:
+                    w.Write(u.User);
+                    break;
                 case SendDirect d:
-                    w.Write(d.User); w.Write(d.From); w.Write(d.Text); WriteOptional(w, d.Ref);
+                    w.Write(d.User); w.Write(d.From); w.Write(d.Text); WriteOptional(w, d.Ref); w.Write(d.Request);
                     break;
                 case DirectResult d:
-                    w.Write(d.To); w.Write(d.Delivered); WriteOptional(w, d.Ref);
+                    w.Write(d.To); w.Write(d.Delivered); WriteOptional(w, d.Ref); w.Write(d.Request);
                     break;
                 case ClientText c:
                     WriteBytes(w, c.Json);
@@ -147,8 +151,9 @@ public sealed class WireSerializer : SerializerWithStringManifest
             RoomInfoManifest => ReadInfo(r),
             RegisterManifest => new RegisterConnection(r.ReadString(), ReadRef(r)),
             UnregisterManifest => new UnregisterConnection(r.ReadString(), ReadRef(r)),
-            SendDirectManifest => new SendDirect(r.ReadString(), r.ReadString(), r.ReadString(), ReadOptional(r)),
-            DirectResultManifest => new DirectResult(r.ReadString(), r.ReadBoolean(), ReadOptional(r)),
+            RegisteredManifest => new UserRegistered(r.ReadString()),
+            SendDirectManifest => new SendDirect(r.ReadString(), r.ReadString(), r.ReadString(), ReadOptional(r), r.ReadInt64()),
+            DirectResultManifest => new DirectResult(r.ReadString(), r.ReadBoolean(), ReadOptional(r), r.ReadInt64()),
             ClientTextManifest => new ClientText(ReadBytes(r)),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown AkkaVoice manifest '{manifest}'"),
         };

@@ -33,6 +33,41 @@ public sealed class ShardMovementSpec(ITestOutputHelper output) : ClusterSpec(ou
         Assert.Equal(afterJoin.Where(kv => kv.Value.Equals(Cluster[1].SelfAddress)).Select(kv => kv.Key).Order(), movedOnLeave.Order());
     }
 
+    [Fact]
+    public async Task Users_stay_reachable_by_direct_while_their_directory_entries_move_to_a_new_node()
+    {
+        // Thirty users: with three nodes, some of their directory shards are all but certain to move.
+        var users = Enumerable.Range(0, 30).Select(i => Cluster.Connect(1, $"user-{i}")).ToList();
+        await using var alice = Cluster.Connect(0, "alice");
+        try
+        {
+            await AwaitAssertAsync(async () => await AssertDirectReachesAllAsync(alice, users), TimeSpan.FromSeconds(20));
+
+            Cluster.StartNode();
+            await Cluster.AwaitUpAsync();
+            var moved = await TestCluster.AwaitUserShardsSettledAsync(Cluster);
+            Output.WriteLine($"user directory shards that moved to the new node: {moved}");
+            Assert.True(moved > 0);
+
+            await AwaitAssertAsync(async () => await AssertDirectReachesAllAsync(alice, users), TimeSpan.FromSeconds(20));
+        }
+        finally
+        {
+            foreach (var u in users) await u.DisposeAsync();
+        }
+    }
+
+    private static async Task AssertDirectReachesAllAsync(TestConnection sender, List<TestConnection> users)
+    {
+        foreach (var user in users)
+        {
+            sender.Send($$"""{"type":"direct","to":"{{user.Session.User}}","text":"ping","ref":"{{user.Session.User}}"}""");
+            var answer = await sender.ExpectAsyncAny(["delivered", "error"]);
+            Assert.Equal("delivered", answer.Type);
+            Assert.Equal("ping", (await user.ExpectAsync("direct")).Str("text"));
+        }
+    }
+
     private static async Task TouchEveryShardAsync(VoiceNode node, int shardCount)
     {
         var seen = new HashSet<string>();

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
 using AkkaVoice.Cluster;
+using Directory = AkkaVoice.Cluster.Directory;
 
 namespace AkkaVoice.Tests.Cluster;
 
@@ -82,6 +83,28 @@ public sealed class TestCluster : IAsyncDisposable
             if (allUp) return;
             if (DateTime.UtcNow > deadline) throw new TimeoutException("the test cluster did not come Up");
             await Task.Delay(100);
+        }
+    }
+
+    /// <summary>
+    /// Waits until the user directory's shards sit on their rendezvous homes among the running nodes and
+    /// returns how many are on the newest node.
+    /// </summary>
+    public static async Task<int> AwaitUserShardsSettledAsync(TestCluster cluster, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        var running = cluster.Nodes.Where(n => !n.System.WhenTerminated.IsCompleted).ToList();
+        var nodes = running.Select(n => n.SelfAddress).ToArray();
+        while (true)
+        {
+            var stats = await running[0].Users.Ask<Akka.Cluster.Sharding.ClusterShardingStats>(
+                new Akka.Cluster.Sharding.GetClusterShardingStats(TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(5));
+            var placed = stats.Regions.SelectMany(r => r.Value.Stats.Keys.Select(s => (Shard: s, Node: r.Key))).ToList();
+            // An empty answer means the stats query timed out somewhere: ask again.
+            if (placed.Count > 0 && placed.All(p => p.Node.Equals(Directory.RoomDirectory.HomeOfShard(p.Shard, nodes))))
+                return placed.Count(p => p.Node.Equals(nodes[^1]));
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("user directory shards did not settle");
+            await Task.Delay(250);
         }
     }
 

@@ -93,6 +93,18 @@ public sealed class TestConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Skips frames and other text until a text message of one of <paramref name="types"/> arrives.</summary>
+    public async Task<ReceivedText> ExpectAsyncAny(string[] types, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) throw new TimeoutException($"{Session.User} got none of {string.Join(", ", types)}");
+            if (await NextAsync(left) is ReceivedText t && types.Contains(t.Type)) return t;
+        }
+    }
+
     /// <summary>The next voice frame, skipping text.</summary>
     public async Task<ReceivedFrame> NextFrameAsync(TimeSpan? timeout = null)
     {
