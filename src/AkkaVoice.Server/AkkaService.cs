@@ -2,13 +2,15 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using AkkaVoice.Cluster;
+using AkkaVoice.Server.Bootstrap;
 
 namespace AkkaVoice.Server;
 
 /// <summary>
-/// Owns the node's ActorSystem: starts it (joining the seeds, or itself when there are none), tracks
-/// readiness, and on shutdown closes every socket with 1001 and then leaves the cluster through
-/// coordinated shutdown, so the node's rooms are handed off before the process exits.
+/// Owns the node's ActorSystem: starts it (joining the seeds, or itself when there are none, or through
+/// cluster bootstrap when <c>akkavoice.bootstrap.enabled</c> is on), tracks readiness, and on shutdown
+/// closes every socket with 1001 and then leaves the cluster through coordinated shutdown, so the node's
+/// rooms are handed off before the process exits.
 /// </summary>
 public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.Config config, Connections connections, NodeStats stats,
     IHostApplicationLifetime lifetime, ILogger<AkkaService> logger) : IHostedLifecycleService
@@ -25,23 +27,46 @@ public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.
 
     public bool Stopping => stopping;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>The node, or null before start (the bootstrap contact point answers before the node runs).</summary>
+    public VoiceNode? NodeOrNull => node;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         var system = ActorSystem.Create("akkavoice", config);
         node = VoiceNode.Start(system, stats);
         var cluster = Akka.Cluster.Cluster.Get(system);
-        if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
+        string joining;
+        if (ContactPoint.Resolve(options, config) is { } contactPoint)
+        {
+            // Kestrel serves the contact point (VoiceHost maps it); bootstrap probes the other pods' contact
+            // points and joins the cluster they report, or forms it if none exists and this node is lowest.
+            try
+            {
+                await contactPoint.StartBootstrapAsync(system);
+            }
+            catch
+            {
+                await system.Terminate();
+                throw;
+            }
+            joining = $"through cluster bootstrap (contact point {contactPoint.SelfBaseUri})";
+        }
+        else
+        {
+            // With seeds, the cluster extension joins them by itself; without, the node is its own cluster.
+            if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
+            joining = options.Seeds.Count == 0 ? "itself (a cluster of its own)" : "seeds " + string.Join(",", options.Seeds);
+        }
 
-        LogStarted(node.SelfAddress.ToString(), options.Seeds.Count == 0 ? "none (own cluster)" : string.Join(",", options.Seeds), node.Settings.Routing.ToString());
+        LogStarted(node.SelfAddress.ToString(), joining, node.Settings.Routing.ToString());
         if (options.JwtSecret is null) LogAuthenticationOff();
 
         cluster.RegisterOnMemberUp(() => _ = WaitForShardRegionAsync());
         // A node that is downed or leaves on its own terminates its system; the process goes with it.
-        system.WhenTerminated.ContinueWith(_ =>
+        _ = system.WhenTerminated.ContinueWith(_ =>
         {
             if (!stopping) lifetime.StopApplication();
         }, TaskScheduler.Default);
-        return Task.CompletedTask;
     }
 
     /// <summary>
@@ -87,8 +112,8 @@ public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "AkkaVoice node {Node} started; seeds {Seeds}; routing {Routing}")]
-    private partial void LogStarted(string node, string seeds, string routing);
+    [LoggerMessage(Level = LogLevel.Information, Message = "AkkaVoice node {Node} started; joins {Joining}; routing {Routing}")]
+    private partial void LogStarted(string node, string joining, string routing);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Authentication is off: no JWT secret is configured, clients name themselves with ?user=")]
     private partial void LogAuthenticationOff();

@@ -80,6 +80,10 @@ public sealed record NodeOptions
         overrides.AppendLine($"akka.remote.dot-netty.tcp.hostname = {Quote(Bind)}");
         overrides.AppendLine($"akka.remote.dot-netty.tcp.public-hostname = {Quote(Hostname)}");
         overrides.AppendLine($"akka.remote.dot-netty.tcp.port = {AkkaPort}");
+        // The bootstrap contact point (only with akkavoice.bootstrap.enabled = on) advertises the same address
+        // as remoting, so a contact point and the member it reports agree, and listens where Kestrel binds.
+        overrides.AppendLine($"akka.management.http.hostname = {Quote(Hostname)}");
+        overrides.AppendLine($"akka.management.http.bind-hostname = {Quote(Bind)}");
         overrides.AppendLine($"akka.cluster.seed-nodes = [{string.Join(", ", Seeds.Select(Quote))}]");
         overrides.AppendLine($"akkavoice.routing = {Routing}");
 

@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using AkkaVoice.Cluster;
+using AkkaVoice.Server.Bootstrap;
 using Prometheus;
 using Serilog;
 using Serilog.Events;
@@ -49,7 +50,10 @@ public static class VoiceHost
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Host.UseSerilog();
-        builder.WebHost.UseUrls($"http://{options.Bind}:{options.HttpPort}");
+        var contactPoint = ContactPoint.Resolve(options, config);
+        builder.WebHost.UseUrls(contactPoint is null
+            ? [$"http://{options.Bind}:{options.HttpPort}"]
+            : [$"http://{options.Bind}:{options.HttpPort}", contactPoint.BindUrl]);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(config);
@@ -60,6 +64,8 @@ public static class VoiceHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AkkaService>());
 
         var app = builder.Build();
+        var akka = app.Services.GetRequiredService<AkkaService>();
+        contactPoint?.Map(app, () => akka.NodeOrNull?.System);
         app.UseWebSockets();
         app.MapVoiceSocket();
         app.MapAdmin();
