@@ -379,6 +379,12 @@ public sealed class ClientMessagesTests
         Refused("""{"type":"\ud800","ref":"x"}""", ErrorCodes.BadField, "x");
     }
 
+    [Fact]
+    public void A_lone_surrogate_in_a_property_name_is_bad_field()
+    {
+        Refused("""{"type":"ping","\ud800":1}""", ErrorCodes.BadField);
+    }
+
     // ---- ref ----
 
     [Fact]
