@@ -89,7 +89,8 @@ public static class ClientMessages
         }
         catch (InvalidOperationException)
         {
-            // Utf8JsonReader throws this for strings it cannot transcode (escaped lone surrogates).
+            // Utf8JsonReader throws this for strings it cannot transcode (escaped lone surrogates); values are
+            // handled in ReadString, so this is left for property names.
             error = new ParseError(ErrorCodes.BadField, "a string holds a lone surrogate", null);
             return null!;
         }
@@ -143,9 +144,21 @@ public static class ClientMessages
             reader.Skip();
             return $"{field} must be a string";
         }
-        value = reader.GetString()!;
-        if (value.Length > maxLength) return $"{field} is longer than {maxLength} characters";
-        if (HasLoneSurrogate(value)) return $"{field} holds a lone surrogate";
+        string s;
+        try
+        {
+            s = reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped lone surrogate cannot be transcoded. Report it as this field's problem and keep
+            // reading, so that a valid ref elsewhere in the message is still echoed.
+            return $"{field} holds a lone surrogate";
+        }
+        if (s.Length > maxLength) return $"{field} is longer than {maxLength} characters";
+        if (HasLoneSurrogate(s)) return $"{field} holds a lone surrogate";
+        // Only a valid value is kept: an over-long ref must not be echoed back.
+        value = s;
         return null;
     }
 

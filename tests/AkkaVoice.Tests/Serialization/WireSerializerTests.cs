@@ -1,0 +1,350 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Serialization;
+using AkkaVoice.Cluster.Rooms;
+using AkkaVoice.Cluster.Serialization;
+using AkkaVoice.Cluster.Users;
+using AkkaVoice.Protocol;
+using Xunit;
+
+namespace AkkaVoice.Tests.Serialization;
+
+/// <summary>
+/// One actor system for all the serializer tests: serializing touches no actor state, and starting a
+/// cluster-provider system per test would cost seconds each.
+/// </summary>
+public sealed class WireSerializerFixture : IDisposable
+{
+    public Akka.TestKit.Xunit2.TestKit Kit { get; } = new(NodeConfig(), "akkavoice");
+
+    /// <summary>The project's own HOCON (so its serializer binding is what is tested) on a free port.</summary>
+    private static Config NodeConfig() =>
+        ConfigurationFactory.ParseString("""
+            akka.remote.dot-netty.tcp.port = 0
+            akka.loggers = ["Akka.Event.DefaultLogger"]
+            # The node's Serilog formatter is not referenced by the tests; Akka's own default stands in.
+            akka.logger-formatter = "Akka.Event.SemanticLogMessageFormatter, Akka"
+            akka.loglevel = WARNING
+            """)
+            .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "akkavoice.conf"))));
+
+    public void Dispose() => Kit.Dispose();
+}
+
+/// <summary>
+/// Every message that crosses nodes goes through <see cref="WireSerializer"/> and comes back equal. The
+/// system loads the project's own HOCON, so these tests also prove the serializer binding there works.
+/// </summary>
+public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassFixture<WireSerializerFixture>
+{
+    private const string Unicode = "caf\u00e9 \u4f60\u597d \U0001F600 \"quoted\" back\\slash \n new line \0 nul";
+
+    private ActorSystem Sys => fixture.Kit.Sys;
+
+    private IActorRef TestActor => fixture.Kit.TestActor;
+
+    private static byte[] Payload(int length) => Enumerable.Range(0, length).Select(i => (byte)(i * 31 + 7)).ToArray();
+
+    /// <summary>An actor on another node, as a message from there would carry it.</summary>
+    private IActorRef RemoteRef(string path) =>
+        ((ExtendedActorSystem)Sys).Provider.ResolveActorRef($"akka.tcp://akkavoice@10.0.0.99:4053{path}#1234567");
+
+    /// <summary>Serializes through whatever serializer the system binds, then deserializes by id and manifest as a receiving node does.</summary>
+    private T RoundTrip<T>(T message) where T : notnull
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+        Assert.IsType<WireSerializer>(serializer);
+        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
+        var bytes = serializer.ToBinary(message);
+        var back = Sys.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
+        return Assert.IsType<T>(back);
+    }
+
+    private static void SameActor(IActorRef expected, IActorRef actual)
+    {
+        Assert.Equal(expected.Path, actual.Path);
+        Assert.Equal(expected.Path.Uid, actual.Path.Uid);
+        Assert.Equal(expected.Path.Address, actual.Path.Address);
+    }
+
+    // ---- the binding and the manifests ----
+
+    [Fact]
+    public void The_serializer_id_never_changes()
+    {
+        // Nodes of different versions must agree on it during a rolling update.
+        Assert.Equal(7301, Sys.Serialization.FindSerializerForType(typeof(IWireMessage)).Identifier);
+    }
+
+    [Fact]
+    public void Every_wire_message_type_has_its_own_manifest()
+    {
+        var types = typeof(IWireMessage).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IWireMessage).IsAssignableFrom(t))
+            .ToList();
+        Assert.Equal(15, types.Count);
+
+        var serializer = Assert.IsType<WireSerializer>(Sys.Serialization.FindSerializerForType(typeof(IWireMessage)));
+        var manifests = types.Select(t =>
+        {
+            Assert.IsType<WireSerializer>(Sys.Serialization.FindSerializerForType(t));
+            return serializer.Manifest(RuntimeHelpers.GetUninitializedObject(t));
+        }).ToList();
+        Assert.Equal(manifests.Count, manifests.Distinct().Count());
+    }
+
+    [Fact]
+    public void A_message_that_is_not_a_wire_message_is_refused()
+    {
+        var serializer = new WireSerializer((ExtendedActorSystem)Sys);
+        Assert.Throws<ArgumentException>(() => serializer.Manifest("not a wire message"));
+        Assert.Throws<ArgumentException>(() => serializer.ToBinary("not a wire message"));
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([1, 2, 3], "??"));
+    }
+
+    // ---- voice ----
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(160)]
+    [InlineData(1500)]
+    public void A_voice_frame_to_a_room_round_trips(int payloadLength)
+    {
+        var message = new VoiceIn(new string('r', 64), uint.MaxValue, Payload(payloadLength));
+        var back = RoundTrip(message);
+        Assert.Equal((message.Room, message.Speaker), (back.Room, back.Speaker));
+        Assert.Equal(message.Payload, back.Payload);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(1500)]
+    public void A_voice_frame_to_a_relay_round_trips(int payloadLength)
+    {
+        var message = new VoiceOut("team.red:general", 0x01020304, Payload(payloadLength));
+        var back = RoundTrip(message);
+        Assert.Equal((message.Room, message.Speaker), (back.Room, back.Speaker));
+        Assert.Equal(message.Payload, back.Payload);
+    }
+
+    [Fact]
+    public void A_voice_frame_with_an_empty_payload_round_trips()
+    {
+        var back = RoundTrip(new VoiceOut("r", 0, []));
+        Assert.Empty(back.Payload);
+        Assert.Equal(("r", 0u), (back.Room, back.Speaker));
+    }
+
+    [Fact]
+    public void A_voice_frame_costs_only_its_room_speaker_and_payload_on_the_wire()
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(new VoiceIn("r", 1, []));
+        Assert.Equal(1 + 5 + 4 + 1500, serializer.ToBinary(new VoiceIn("lobby", 1, Payload(1500))).Length);
+        Assert.Equal(1 + 64 + 4 + 1, serializer.ToBinary(new VoiceOut(new string('r', 64), 1, [9])).Length);
+    }
+
+    [Fact]
+    public void A_deserialized_voice_payload_does_not_share_the_wire_buffer()
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(new VoiceIn("r", 1, []));
+        var bytes = serializer.ToBinary(new VoiceIn("r", 1, [1, 2, 3]));
+        var back = (VoiceIn)Sys.Serialization.Deserialize(bytes, serializer.Identifier, "VI");
+        Array.Fill(bytes, (byte)0xFF);
+        Assert.Equal(new byte[] { 1, 2, 3 }, back.Payload);
+    }
+
+    // ---- rooms ----
+
+    public static TheoryData<long?> Sinces() => [null, 0L, 1L, long.MaxValue];
+
+    [Theory]
+    [MemberData(nameof(Sinces))]
+    public void A_join_round_trips_with_or_without_since(long? since)
+    {
+        var message = new JoinRoom("lobby", 42, "alice", TestActor, RemoteRef("/user/relay"), 7, since, 99);
+        var back = RoundTrip(message);
+        SameActor(message.Connection, back.Connection);
+        SameActor(message.Relay, back.Relay);
+        Assert.Equal(message, back with { Connection = message.Connection, Relay = message.Relay });
+        Assert.Equal(since, back.Since);
+    }
+
+    [Fact]
+    public void A_rejoin_round_trips_with_a_remote_connection_and_a_local_relay()
+    {
+        var message = new JoinRoom(new string('z', 64), 0, "bob", RemoteRef("/user/connections/c1"), TestActor, uint.MaxValue, null, long.MaxValue);
+        var back = RoundTrip(message);
+        Assert.True(back.Rejoin);
+        SameActor(message.Connection, back.Connection);
+        SameActor(message.Relay, back.Relay);
+        Assert.Equal(message, back with { Connection = message.Connection, Relay = message.Relay });
+    }
+
+    public static TheoryData<bool?> Recovereds() => [null, false, true];
+
+    [Theory]
+    [MemberData(nameof(Recovereds))]
+    public void A_join_answer_round_trips_with_its_members_replay_and_recovered(bool? recovered)
+    {
+        MemberInfo[] members = [new(1, "alice"), new(uint.MaxValue, "bob"), new(3, new string('u', 64))];
+        byte[][] replay =
+        [
+            ServerMessages.Said("lobby", 1, "alice", Unicode, 5, null),
+            [],
+            ServerMessages.Said("lobby", 2, "bob", new string('x', 4096), 6, "r"),
+        ];
+        var message = new RoomJoined("lobby", 42, 3, 6, members, replay, recovered);
+        var back = RoundTrip(message);
+        Assert.Equal((message.Room, message.Request, message.Member, message.Seq, message.Recovered),
+            (back.Room, back.Request, back.Member, back.Seq, back.Recovered));
+        Assert.Equal(members, back.Members);
+        Assert.Equal(replay.Length, back.Replay.Length);
+        for (int i = 0; i < replay.Length; i++) Assert.Equal(replay[i], back.Replay[i]);
+    }
+
+    [Fact]
+    public void A_join_answer_with_no_members_and_no_replay_round_trips()
+    {
+        var back = RoundTrip(new RoomJoined("r", 0, 0, 0, [], [], null));
+        Assert.Equal(("r", 0L, 0u, 0L, (bool?)null), (back.Room, back.Request, back.Member, back.Seq, back.Recovered));
+        Assert.Empty(back.Members);
+        Assert.Empty(back.Replay);
+    }
+
+    [Fact]
+    public void A_join_refusal_round_trips()
+    {
+        var message = new JoinRefused("lobby", long.MaxValue, ErrorCodes.RoomFull, Unicode);
+        Assert.Equal(message, RoundTrip(message));
+    }
+
+    [Fact]
+    public void A_leave_round_trips()
+    {
+        var message = new LeaveRoom("lobby", uint.MaxValue);
+        Assert.Equal(message, RoundTrip(message));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("say-1")]
+    public void Chat_text_round_trips_with_or_without_ref(string? reference)
+    {
+        var message = new Say("lobby", 5, Unicode, reference);
+        Assert.Equal(message, RoundTrip(message));
+    }
+
+    [Fact]
+    public void Chat_text_of_the_maximum_length_round_trips()
+    {
+        var message = new Say("lobby", 5, string.Concat(Enumerable.Repeat("\U0001F600", 2048)), "r");
+        Assert.Equal(message, RoundTrip(message));
+        Assert.Equal(new Say("lobby", 5, "", null), RoundTrip(new Say("lobby", 5, "", null)));
+    }
+
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(long.MaxValue)]
+    public void Room_text_round_trips_with_its_bytes(long seq)
+    {
+        var json = ServerMessages.Said("lobby", 1, "alice", Unicode, seq, "r");
+        var back = RoundTrip(new RoomText("lobby", seq, json));
+        Assert.Equal(("lobby", seq), (back.Room, back.Seq));
+        Assert.Equal(json, back.Json);
+        Assert.Empty(RoundTrip(new RoomText("lobby", seq, [])).Json);
+    }
+
+    [Fact]
+    public void A_room_info_question_round_trips()
+    {
+        var message = new GetRoomInfo("team.red:general");
+        Assert.Equal(message, RoundTrip(message));
+    }
+
+    [Fact]
+    public void A_room_info_answer_round_trips_with_its_members()
+    {
+        RoomMemberInfo[] members =
+        [
+            new(1, "alice", "akka.tcp://akkavoice@10.0.0.1:4053"),
+            new(uint.MaxValue, "bob", "akka.tcp://akkavoice@node-\u00e9.example:4053"),
+        ];
+        var message = new RoomInfo("lobby", "akka.tcp://akkavoice@10.0.0.1:4053", 77, members);
+        var back = RoundTrip(message);
+        Assert.Equal((message.Room, message.Home, message.Seq), (back.Room, back.Home, back.Seq));
+        Assert.Equal(members, back.Members);
+    }
+
+    [Fact]
+    public void A_room_info_answer_with_no_members_round_trips()
+    {
+        var back = RoundTrip(new RoomInfo("lobby", "", 0, []));
+        Assert.Equal(("lobby", "", 0L), (back.Room, back.Home, back.Seq));
+        Assert.Empty(back.Members);
+    }
+
+    // ---- users ----
+
+    [Fact]
+    public void Registering_a_connection_round_trips_for_local_and_remote_connections()
+    {
+        foreach (var connection in new[] { TestActor, RemoteRef("/user/connections/c9") })
+        {
+            var back = RoundTrip(new RegisterConnection("alice", connection));
+            Assert.Equal("alice", back.User);
+            SameActor(connection, back.Connection);
+        }
+    }
+
+    [Fact]
+    public void Unregistering_a_connection_round_trips_for_local_and_remote_connections()
+    {
+        foreach (var connection in new[] { TestActor, RemoteRef("/user/connections/c9") })
+        {
+            var back = RoundTrip(new UnregisterConnection(new string('u', 64), connection));
+            Assert.Equal(new string('u', 64), back.User);
+            SameActor(connection, back.Connection);
+        }
+    }
+
+    [Fact]
+    public void A_connection_ref_round_trips_to_the_very_same_local_actor()
+    {
+        var probe = fixture.Kit.CreateTestProbe();
+        var back = RoundTrip(new RegisterConnection("alice", probe.Ref));
+        back.Connection.Tell("hello");
+        probe.ExpectMsg("hello");
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("d-1")]
+    public void A_direct_message_round_trips_with_or_without_ref(string? reference)
+    {
+        var message = new SendDirect("bob", "alice", Unicode, reference);
+        Assert.Equal(message, RoundTrip(message));
+    }
+
+    [Theory]
+    [InlineData(true, null)]
+    [InlineData(false, null)]
+    [InlineData(true, "d-1")]
+    [InlineData(false, "d-2")]
+    public void A_direct_result_round_trips(bool delivered, string? reference)
+    {
+        var message = new DirectResult("bob", delivered, reference);
+        Assert.Equal(message, RoundTrip(message));
+    }
+
+    [Fact]
+    public void Client_text_round_trips_with_its_bytes()
+    {
+        var json = Encoding.UTF8.GetBytes($$"""{"type":"direct","from":"alice","text":{{System.Text.Json.JsonSerializer.Serialize(Unicode)}}}""");
+        Assert.Equal(json, RoundTrip(new ClientText(json)).Json);
+        Assert.Equal(Payload(1500), RoundTrip(new ClientText(Payload(1500))).Json);
+        Assert.Empty(RoundTrip(new ClientText([])).Json);
+    }
+}
