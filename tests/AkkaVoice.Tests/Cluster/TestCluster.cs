@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
 using AkkaVoice.Cluster;
-using Directory = AkkaVoice.Cluster.Directory;
+using RoomDirectory = AkkaVoice.Cluster.Directory.RoomDirectory;
 
 namespace AkkaVoice.Tests.Cluster;
 
@@ -101,7 +101,7 @@ public sealed class TestCluster : IAsyncDisposable
                 new Akka.Cluster.Sharding.GetClusterShardingStats(TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(5));
             var placed = stats.Regions.SelectMany(r => r.Value.Stats.Keys.Select(s => (Shard: s, Node: r.Key))).ToList();
             // An empty answer means the stats query timed out somewhere: ask again.
-            if (placed.Count > 0 && placed.All(p => p.Node.Equals(Directory.RoomDirectory.HomeOfShard(p.Shard, nodes))))
+            if (placed.Count > 0 && placed.All(p => p.Node.Equals(RoomDirectory.HomeOfShard(p.Shard, nodes))))
                 return placed.Count(p => p.Node.Equals(nodes[^1]));
             if (DateTime.UtcNow > deadline) throw new TimeoutException("user directory shards did not settle");
             await Task.Delay(250);

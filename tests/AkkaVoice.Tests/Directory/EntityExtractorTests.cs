@@ -13,7 +13,7 @@ public sealed class EntityExtractorTests
 
     public static TheoryData<object, string> RoomMessages() => new()
     {
-        { new JoinRoom("lobby", 1, "alice", ActorRefs.Nobody, ActorRefs.Nobody, 0, null, 0), "lobby" },
+        { new JoinRoom("lobby", 1, "alice", ActorRefs.Nobody, ActorRefs.Nobody, 0, null, 0, []), "lobby" },
         { new LeaveRoom("room-42", 1), "room-42" },
         { new Say("team.red:general", 1, "hi", null), "team.red:general" },
         { new VoiceIn("lobby", 1, [1]), "lobby" },

@@ -40,7 +40,7 @@ public sealed class RoomActorSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
         var b = bob.ExpectMsg<RoomJoined>();
         Assert.Equal(7, b.Request);
         Assert.NotEqual(a.Member, b.Member);
-        Assert.Equal([a.Member, b.Member], b.Members.Select(m => m.Member).Order());
+        Assert.Equal(new[] { a.Member, b.Member }.Order(), b.Members.Select(m => m.Member).Order());
 
         var joined = alice.ExpectMsg<RosterChanged>();
         Assert.True(joined.Joined);

@@ -84,7 +84,7 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
         var types = typeof(IWireMessage).Assembly.GetTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IWireMessage).IsAssignableFrom(t))
             .ToList();
-        Assert.Equal(15, types.Count);
+        Assert.Equal(17, types.Count);
 
         var serializer = Assert.IsType<WireSerializer>(Sys.Serialization.FindSerializerForType(typeof(IWireMessage)));
         var manifests = types.Select(t =>
@@ -112,9 +112,9 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
     [InlineData(1500)]
     public void A_voice_frame_to_a_room_round_trips(int payloadLength)
     {
-        var message = new VoiceIn(new string('r', 64), uint.MaxValue, Payload(payloadLength));
+        var message = new VoiceIn(new string('r', 64), uint.MaxValue, Payload(payloadLength), DateTime.UtcNow.Ticks);
         var back = RoundTrip(message);
-        Assert.Equal((message.Room, message.Speaker), (back.Room, back.Speaker));
+        Assert.Equal((message.Room, message.Speaker, message.ReceivedAt), (back.Room, back.Speaker, back.ReceivedAt));
         Assert.Equal(message.Payload, back.Payload);
     }
 
@@ -123,9 +123,9 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
     [InlineData(1500)]
     public void A_voice_frame_to_a_relay_round_trips(int payloadLength)
     {
-        var message = new VoiceOut("team.red:general", 0x01020304, Payload(payloadLength));
+        var message = new VoiceOut("team.red:general", 0x01020304, Payload(payloadLength), long.MaxValue);
         var back = RoundTrip(message);
-        Assert.Equal((message.Room, message.Speaker), (back.Room, back.Speaker));
+        Assert.Equal((message.Room, message.Speaker, message.ReceivedAt), (back.Room, back.Speaker, back.ReceivedAt));
         Assert.Equal(message.Payload, back.Payload);
     }
 
@@ -138,11 +138,11 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
     }
 
     [Fact]
-    public void A_voice_frame_costs_only_its_room_speaker_and_payload_on_the_wire()
+    public void A_voice_frame_costs_only_its_room_speaker_timestamp_and_payload_on_the_wire()
     {
         var serializer = Sys.Serialization.FindSerializerFor(new VoiceIn("r", 1, []));
-        Assert.Equal(1 + 5 + 4 + 1500, serializer.ToBinary(new VoiceIn("lobby", 1, Payload(1500))).Length);
-        Assert.Equal(1 + 64 + 4 + 1, serializer.ToBinary(new VoiceOut(new string('r', 64), 1, [9])).Length);
+        Assert.Equal(1 + 5 + 4 + 8 + 1500, serializer.ToBinary(new VoiceIn("lobby", 1, Payload(1500))).Length);
+        Assert.Equal(1 + 64 + 4 + 8 + 1, serializer.ToBinary(new VoiceOut(new string('r', 64), 1, [9])).Length);
     }
 
     [Fact]
@@ -163,23 +163,26 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
     [MemberData(nameof(Sinces))]
     public void A_join_round_trips_with_or_without_since(long? since)
     {
-        var message = new JoinRoom("lobby", 42, "alice", TestActor, RemoteRef("/user/relay"), 7, since, 99);
+        var message = new JoinRoom("lobby", 42, "alice", TestActor, RemoteRef("/user/relay"), 7, since, 99, []);
         var back = RoundTrip(message);
         SameActor(message.Connection, back.Connection);
         SameActor(message.Relay, back.Relay);
-        Assert.Equal(message, back with { Connection = message.Connection, Relay = message.Relay });
+        Assert.Empty(back.Peers);
+        Assert.Equal(message, back with { Connection = message.Connection, Relay = message.Relay, Peers = message.Peers });
         Assert.Equal(since, back.Since);
     }
 
     [Fact]
     public void A_rejoin_round_trips_with_a_remote_connection_and_a_local_relay()
     {
-        var message = new JoinRoom(new string('z', 64), 0, "bob", RemoteRef("/user/connections/c1"), TestActor, uint.MaxValue, null, long.MaxValue);
+        MemberInfo[] peers = [new(1, "alice"), new(uint.MaxValue, new string('p', 64))];
+        var message = new JoinRoom(new string('z', 64), 0, "bob", RemoteRef("/user/connections/c1"), TestActor, uint.MaxValue, null, long.MaxValue, peers);
         var back = RoundTrip(message);
         Assert.True(back.Rejoin);
         SameActor(message.Connection, back.Connection);
         SameActor(message.Relay, back.Relay);
-        Assert.Equal(message, back with { Connection = message.Connection, Relay = message.Relay });
+        Assert.Equal(peers, back.Peers);
+        Assert.Equal(message, back with { Connection = message.Connection, Relay = message.Relay, Peers = message.Peers });
     }
 
     public static TheoryData<bool?> Recovereds() => [null, false, true];
@@ -324,7 +327,7 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
     [InlineData("d-1")]
     public void A_direct_message_round_trips_with_or_without_ref(string? reference)
     {
-        var message = new SendDirect("bob", "alice", Unicode, reference);
+        var message = new SendDirect("bob", "alice", Unicode, reference, 17);
         Assert.Equal(message, RoundTrip(message));
     }
 
@@ -335,8 +338,25 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
     [InlineData(false, "d-2")]
     public void A_direct_result_round_trips(bool delivered, string? reference)
     {
-        var message = new DirectResult("bob", delivered, reference);
+        var message = new DirectResult("bob", delivered, reference, long.MaxValue);
         Assert.Equal(message, RoundTrip(message));
+    }
+
+    [Fact]
+    public void A_registration_answer_round_trips()
+    {
+        Assert.Equal(new UserRegistered("alice"), RoundTrip(new UserRegistered("alice")));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_roster_change_round_trips(bool joined)
+    {
+        var json = ServerMessages.MemberJoined("lobby", 7, "bob");
+        var back = RoundTrip(new RosterChanged("lobby", 7, "bob", joined, json));
+        Assert.Equal(("lobby", 7u, "bob", joined), (back.Room, back.Member, back.User, back.Joined));
+        Assert.Equal(json, back.Json);
     }
 
     [Fact]
