@@ -31,7 +31,7 @@ public sealed record VoiceSettings
         var l = c.GetConfig("limits") ?? ConfigurationFactory.Empty;
         var dl = d.Limits;
         var routing = c.GetString("routing", "interest");
-        return new VoiceSettings
+        var settings = new VoiceSettings
         {
             Routing = routing switch
             {
@@ -58,5 +58,30 @@ public sealed record VoiceSettings
                 KeepAliveTimeout = l.GetTimeSpan("keep-alive-timeout", dl.KeepAliveTimeout),
             },
         };
+        settings.Validate();
+        return settings;
+    }
+
+    /// <summary>Refuses settings a node cannot run with, naming the key, rather than failing later under load.</summary>
+    private void Validate()
+    {
+        static void Positive(double value, string key)
+        {
+            if (value <= 0) throw new ConfigurationException($"akkavoice.{key} must be positive, not {value}");
+        }
+        Positive(ShardCount, "shard-count");
+        Positive(MaxSimultaneousRebalance, "max-simultaneous-rebalance");
+        Positive(Limits.MaxFramePayload, "limits.max-frame-payload");
+        Positive(Limits.MaxTextMessageBytes, "limits.max-text-message-bytes");
+        Positive(Limits.RoomsPerConnection, "limits.rooms-per-connection");
+        Positive(Limits.MembersPerRoom, "limits.members-per-room");
+        Positive(Limits.VoiceFramesPerSecond, "limits.voice-frames-per-second");
+        Positive(Limits.VoiceFrameBurst, "limits.voice-frame-burst");
+        Positive(Limits.VoiceQueueFrames, "limits.voice-queue-frames");
+        Positive(Limits.TextQueueMessages, "limits.text-queue-messages");
+        Positive(Limits.StuckReceiverTimeout.TotalMilliseconds, "limits.stuck-receiver-timeout");
+        Positive(Limits.KeepAliveInterval.TotalMilliseconds, "limits.keep-alive-interval");
+        if (Limits.KeepAliveTimeout <= Limits.KeepAliveInterval)
+            throw new ConfigurationException("akkavoice.limits.keep-alive-timeout must be longer than keep-alive-interval");
     }
 }

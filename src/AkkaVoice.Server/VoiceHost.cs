@@ -20,6 +20,8 @@ public static class VoiceHost
         {
             options = NodeOptions.Parse(args, Environment.GetEnvironmentVariable);
             config = options.BuildConfig(Path.Combine(AppContext.BaseDirectory, "hocon"));
+            // Read once here so that a bad setting stops the node at once with its name, before anything starts.
+            VoiceSettings.FromConfig(config);
         }
         catch (Exception e) when (e is ArgumentException or ConfigurationException or IOException)
         {
