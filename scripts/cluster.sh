@@ -104,7 +104,8 @@ cmd_start() {
         (cd "$ROOT" && exec env ${!extra_var:-} dotnet "$SERVER_DLL" "${args[@]}" </dev/null >"$RUN_DIR/node-$i.log" 2>&1) &
         echo $! >"$RUN_DIR/node-$i.pid"
         echo "node $i: pid $!, http://127.0.0.1:$((HTTP_BASE_PORT + i)), akka port $((AKKA_BASE_PORT + i)), routing $routing" >&2
-        # The first node must be up as a seed before the others try to join it.
+        # Node 0 must have formed the cluster before the others ask to join it: a joiner that finds no
+        # seed waits 10 s before its next attempt, which is slower than starting them one after the other.
         if [ "$i" = 0 ]; then wait_ready 0; fi
     done
     for ((i = 1; i < count; i++)); do wait_ready "$i"; done

@@ -177,6 +177,7 @@ public sealed class LoadRun : IAsyncDisposable
         // The progress loop reads the latency recorders too; it must be done before the final read.
         await stopProgress.CancelAsync();
         await progress.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (progress.Exception is { } failure) Console.Error.WriteLine($"  progress reporting failed: {failure.InnerException?.Message}");
         var result = StepResult.From(m, this, options, Interlocked.Read(ref skipped));
         current = null;
         return result;
