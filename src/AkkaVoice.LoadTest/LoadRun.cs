@@ -7,7 +7,7 @@ namespace AkkaVoice.LoadTest;
 
 /// <summary>
 /// Runs the load: opens the rooms' connections a batch at a time, drives every speaker from a few shared
-/// timer loops (no timer or delay per frame), prints progress every second on stderr, and measures one
+/// sender loops (no timer or delay per frame), prints progress every second on stderr, and measures one
 /// step (or, with --ramp, one step per load level).
 /// </summary>
 public sealed class LoadRun : IAsyncDisposable
@@ -56,7 +56,7 @@ public sealed class LoadRun : IAsyncDisposable
             for (int i = 0; i < options.Members; i++)
             {
                 var member = new Member(this, room, i, nodes.NodeFor(r, room.Id, i), i < options.Speakers ? room.FirstSpeaker + i : -1,
-                    options.Payload, options.Speakers);
+                    options.Payload, options.Speakers, (r * options.Members + i) % Measurement.Shards);
                 room.Members.Add(member);
                 fresh.Add(member);
             }
@@ -148,7 +148,24 @@ public sealed class LoadRun : IAsyncDisposable
         for (int start = 0; start < speakers.Count; start += SpeakersPerLoop)
         {
             var group = speakers.GetRange(start, Math.Min(SpeakersPerLoop, speakers.Count - start)).ToArray();
-            loops.Add(Task.Run(() => SendLoopAsync(group, m, cancellationToken), cancellationToken));
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // A thread of its own per group: when the pool is saturated by thousands of socket reads, a timer
+            // continuation waits in its queue and the speakers would fall behind; a dedicated thread only waits for a core.
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    SendLoop(group, m, cancellationToken);
+                    done.SetResult();
+                }
+                catch (Exception e)
+                {
+                    done.SetException(e);
+                }
+            })
+            { IsBackground = true, Name = $"speakers-{start}", Priority = ThreadPriority.AboveNormal };
+            thread.Start();
+            loops.Add(done.Task);
         }
 
         using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -169,7 +186,7 @@ public sealed class LoadRun : IAsyncDisposable
         long last = -1;
         while (Stopwatch.GetTimestamp() < drainEnd)
         {
-            long delivered = Interlocked.Read(ref m.Delivered) + Interlocked.Read(ref m.Duplicates);
+            long delivered = m.Delivered + m.Duplicates;
             if (delivered == last) break;
             last = delivered;
             await Task.Delay(500, cancellationToken);
@@ -183,11 +200,16 @@ public sealed class LoadRun : IAsyncDisposable
         return result;
     }
 
-    private async Task SendLoopAsync(Member[] group, Measurement m, CancellationToken cancellationToken)
+    private void SendLoop(Member[] group, Measurement m, CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(TickMs));
-        while (sending && await timer.WaitForNextTickAsync(cancellationToken))
+        long tick = Stopwatch.Frequency * TickMs / 1000;
+        long next = Stopwatch.GetTimestamp();
+        while (sending && !cancellationToken.IsCancellationRequested)
         {
+            next += tick;
+            long wait = next - Stopwatch.GetTimestamp();
+            if (wait > 0) Thread.Sleep(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
+            else if (-wait > 10 * tick) next = Stopwatch.GetTimestamp();
             long now = Stopwatch.GetTimestamp();
             foreach (var s in group)
             {
@@ -205,10 +227,10 @@ public sealed class LoadRun : IAsyncDisposable
                         s.NextDue += interval;
                         break;
                     case SendOutcome.Busy:
-                        Interlocked.Increment(ref m.SendBusy);
+                        m.OnSendBusy();
                         break;
                     case SendOutcome.Failed:
-                        Interlocked.Increment(ref m.SendErrors);
+                        m.OnSendError();
                         s.NextDue += interval;
                         break;
                 }
@@ -224,17 +246,17 @@ public sealed class LoadRun : IAsyncDisposable
         {
             long now = Stopwatch.GetTimestamp();
             double dt = (now - lastTicks) / (double)Stopwatch.Frequency;
-            long sent = Interlocked.Read(ref m.Sent);
-            var live = m.TakeLiveInterval();
+            long sent = m.Sent;
+            var live = m.TakeLive();
             long delivered = lastDelivered + live.TotalCount;
             var phase = now < m.WindowStart ? "warmup " : now < m.WindowEnd ? "measure" : "drain  ";
             var window = m.WindowSoFar();
             double loss = m.LossSoFar(now, 1.5);
-            var windowP99 = window.TotalCount > 0 ? Ms(window.GetValueAtPercentile(99)) : "-";
+            var windowP99 = window.TotalCount > 0 ? Ms(Measurement.Percentile(window, 99)) : "-";
             var lossText = double.IsNaN(loss) ? "-" : loss.ToString("0.0000", CultureInfo.InvariantCulture);
             double elapsed = (now - m.Start) / (double)Stopwatch.Frequency;
             Console.Error.WriteLine(Invariant(
-                $"[step {m.Step} {elapsed,5:0}s {phase}] sent {(sent - lastSent) / dt,7:0}/s  delivered {(delivered - lastDelivered) / dt,8:0}/s  p99 {Ms(live.GetValueAtPercentile(99))} (window {windowP99})  loss {lossText}  conns {Connections}"));
+                $"[step {m.Step} {elapsed,5:0}s {phase}] sent {(sent - lastSent) / dt,7:0}/s  delivered {(delivered - lastDelivered) / dt,8:0}/s  p99 {Ms(Measurement.Percentile(live, 99))} (window {windowP99})  loss {lossText}  conns {Connections}"));
             lastSent = sent;
             lastDelivered = delivered;
             lastTicks = now;

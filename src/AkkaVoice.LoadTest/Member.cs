@@ -20,9 +20,10 @@ public sealed class Member
     private readonly byte[]? sendBuffer;
     private Task? pending;
 
-    public Member(LoadRun run, Room room, int index, int node, int speakerIndex, int payload, int speakersPerRoom)
+    public Member(LoadRun run, Room room, int index, int node, int speakerIndex, int payload, int speakersPerRoom, int shard)
     {
         this.run = run;
+        Shard = shard;
         Room = room;
         Index = index;
         Node = node;
@@ -40,6 +41,9 @@ public sealed class Member
 
     public Room Room { get; }
     public int Index { get; }
+
+    /// <summary>The receiver shard of <see cref="Measurement"/> this member records into.</summary>
+    public int Shard { get; }
     public int Node { get; }
 
     /// <summary>Global speaker number (room * speakers + i), or -1 for a listener.</summary>
@@ -75,11 +79,11 @@ public sealed class Member
     {
         long now = Stopwatch.GetTimestamp();
         var m = run.Current;
-        var p = frame.Payload;
         if (m is null) return;
+        var p = frame.Payload;
         if (p.Length < LoadOptions.PayloadHeader)
         {
-            Interlocked.Increment(ref m.Malformed);
+            m.OnReceived(Shard, Measurement.Arrival.Malformed, 0, now);
             return;
         }
         long sentAt = BinaryPrimitives.ReadInt64LittleEndian(p);
@@ -87,29 +91,27 @@ public sealed class Member
         uint seq = BinaryPrimitives.ReadUInt32LittleEndian(p.AsSpan(12));
         if ((uint)speaker >= (uint)lastSeq.Length)
         {
-            Interlocked.Increment(ref m.Foreign);
+            m.OnReceived(Shard, Measurement.Arrival.Foreign, sentAt, now);
             return;
         }
+        m.OnReceived(Shard, Classify(speaker, seq), sentAt, now);
+    }
 
+    /// <summary>New (the newest so far), Late (older than the newest, not seen before) or Duplicate (seen before).</summary>
+    private Measurement.Arrival Classify(int speaker, uint seq)
+    {
         if (!seen[speaker] || seq > lastSeq[speaker])
         {
             uint shift = seen[speaker] ? seq - lastSeq[speaker] : 64;
             recent[speaker] = shift >= 64 ? 1UL : (recent[speaker] << (int)shift) | 1UL;
             lastSeq[speaker] = seq;
             seen[speaker] = true;
-            m.OnDelivered(sentAt, now);
-            return;
+            return Measurement.Arrival.New;
         }
         uint back = lastSeq[speaker] - seq;
-        if (back < 64 && (recent[speaker] & (1UL << (int)back)) != 0)
-        {
-            m.OnDuplicate(sentAt);
-            return;
-        }
-        // Older than the newest frame seen and not seen itself: it overtook nothing, something overtook it.
+        if (back < 64 && (recent[speaker] & (1UL << (int)back)) != 0) return Measurement.Arrival.Duplicate;
         if (back < 64) recent[speaker] |= 1UL << (int)back;
-        m.OnOrderViolation(sentAt);
-        m.OnDelivered(sentAt, now);
+        return Measurement.Arrival.Late;
     }
 }
 

@@ -39,16 +39,15 @@ public sealed record StepResult(
         double Ms(double micros) => Math.Round(micros / 1000.0, 3);
         var latency = h.TotalCount == 0
             ? new LatencyMs(0, 0, 0, 0, 0, 0)
-            : new LatencyMs(Ms(h.GetValueAtPercentile(50)), Ms(h.GetValueAtPercentile(90)), Ms(h.GetValueAtPercentile(99)),
-                Ms(h.GetValueAtPercentile(99.9)), Ms(HdrHistogram.HistogramExtensions.GetMaxValue(h)), Ms(HdrHistogram.HistogramExtensions.GetMean(h)));
-        long expected = Interlocked.Read(ref m.Expected), delivered = Interlocked.Read(ref m.Delivered);
+            : new LatencyMs(Ms(Measurement.Percentile(h, 50)), Ms(Measurement.Percentile(h, 90)), Ms(Measurement.Percentile(h, 99)),
+                Ms(Measurement.Percentile(h, 99.9)), Ms(HdrHistogram.HistogramExtensions.GetMaxValue(h)), Ms(HdrHistogram.HistogramExtensions.GetMean(h)));
+        long expected = m.Expected, delivered = m.Delivered;
         double seconds = m.MeasureSeconds;
         return new StepResult(m.Step, m.Rooms, run.Connections, m.Rooms * options.Speakers, seconds,
-            Interlocked.Read(ref m.SentInWindow), expected, delivered,
-            Math.Round(Interlocked.Read(ref m.SentInWindow) / seconds, 1), Math.Round(expected / seconds, 1), Math.Round(delivered / seconds, 1),
+            m.SentInWindow, expected, delivered,
+            Math.Round(m.SentInWindow / seconds, 1), Math.Round(expected / seconds, 1), Math.Round(delivered / seconds, 1),
             expected == 0 ? 0 : Math.Max(0, 1 - (double)delivered / expected),
-            Interlocked.Read(ref m.Duplicates), Interlocked.Read(ref m.OrderViolations), Interlocked.Read(ref m.Malformed),
-            Interlocked.Read(ref m.Foreign), Interlocked.Read(ref m.SendBusy), Interlocked.Read(ref m.SendErrors), skipped, latency);
+            m.Duplicates, m.OrderViolations, m.Malformed, m.Foreign, m.SendBusy, m.SendErrors, skipped, latency);
     }
 
     public string Summary() => LoadRun.Invariant($"""
