@@ -2,12 +2,20 @@
 # Runs the AkkaVoice cluster benchmark: every scenario below against a fresh local cluster (started and
 # stopped with scripts/cluster.sh), one after another, and writes one Markdown table and JSON.
 #
-#   scripts/bench.sh [--quick] [--only NAME[,NAME...]] [--no-doc]
+#   scripts/bench.sh [--quick] [--only NAME[,NAME...]] [--rooms N] [--duration S] [--section NAME] [--no-doc]
 #
-#   --quick   small loads, about 10 s per scenario (the whole run takes a couple of minutes)
-#   default   the target load: 40 rooms x 25 members x 4 speakers x 50 fps (~190k deliveries/s), 30 s each
-#   --only    run only the named scenarios
-#   --no-doc  do not rewrite the section of docs/benchmarks.md
+#   --quick      small loads, about 10 s per scenario (the whole run takes a couple of minutes)
+#   default      the target load: 40 rooms x 25 members x 4 speakers x 50 fps (~190k deliveries/s), 30 s each
+#   --only       run only the named scenarios
+#   --rooms N    override the mode's number of rooms (e.g. 20 for half the target load)
+#   --duration S override the mode's measured seconds
+#   --section X  the docs/benchmarks.md section to write (default: the mode, quick or full)
+#   --no-doc     do not rewrite any section of docs/benchmarks.md
+#
+# LOADGEN_NICE: the nice level of the load generator; -5 by default when run as root, so that on a small
+# machine its sender thread keeps time against the nodes' many threads (the scheduler shares CPU by thread,
+# not by process, and five nodes have many more threads). 0 gives every process the same weight. The level
+# used is recorded with the results.
 #
 # Scenarios (all with the same load, so they compare):
 #   single            1 node
@@ -30,13 +38,20 @@ export HTTP_BASE_PORT
 MODE=full
 ONLY=""
 DOC=1
-COMMAND_LINE="scripts/bench.sh${*:+ $*}"
+ROOMS_OVERRIDE=""
+DURATION_OVERRIDE=""
+SECTION=""
+COMMAND_LINE="${LOADGEN_NICE:+LOADGEN_NICE=$LOADGEN_NICE }scripts/bench.sh${*:+ $*}"
+if [ "$(id -u)" = 0 ]; then LOADGEN_NICE="${LOADGEN_NICE:--5}"; else LOADGEN_NICE="${LOADGEN_NICE:-0}"; fi
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) MODE=quick; shift ;;
         --only) ONLY="${2:?--only needs scenario names}"; shift 2 ;;
         --no-doc) DOC=0; shift ;;
-        -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --rooms) ROOMS_OVERRIDE="${2:?--rooms needs a number}"; shift 2 ;;
+        --duration) DURATION_OVERRIDE="${2:?--duration needs seconds}"; shift 2 ;;
+        --section) SECTION="${2:?--section needs a name}"; shift 2 ;;
+        -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -46,7 +61,11 @@ if [ "$MODE" = quick ]; then
 else
     ROOMS=40 MEMBERS=25 SPEAKERS=4 FPS=50 DURATION=30 WARMUP=5 DRAIN=3
 fi
-LOAD="$ROOMS rooms x $MEMBERS members x $SPEAKERS speakers x $FPS fps, 100 B payload, ${WARMUP} s warm-up + ${DURATION} s measured"
+ROOMS="${ROOMS_OVERRIDE:-$ROOMS}"
+DURATION="${DURATION_OVERRIDE:-$DURATION}"
+SECTION="${SECTION:-$MODE}"
+TARGET_PER_S=$((ROOMS * SPEAKERS * FPS * (MEMBERS - 1)))
+LOAD="$ROOMS rooms x $MEMBERS members x $SPEAKERS speakers x $FPS fps, 100 B payload, ${WARMUP} s warm-up + ${DURATION} s measured = $TARGET_PER_S deliveries/s offered; load generator nice $LOADGEN_NICE"
 
 # name nodes routing placement; scenarios that share a cluster (nodes and routing) are adjacent and reuse it.
 SCENARIOS=(
@@ -65,7 +84,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 STARTED=$SECONDS
-OUT="$ROOT/bench-results/$(date -u +%Y%m%dT%H%M%SZ)-$MODE"
+OUT="$ROOT/bench-results/$(date -u +%Y%m%dT%H%M%SZ)-$SECTION"
 mkdir -p "$OUT/loadgen"
 
 LOADGEN="$ROOT/src/AkkaVoice.LoadTest/bin/Release/net10.0/AkkaVoice.LoadTest.dll"
@@ -108,7 +127,7 @@ for scenario in "${SCENARIOS[@]}"; do
     echo "== $name: $nodes node(s), $routing routing, $placement placement ($((SECONDS - STARTED)) s elapsed)" >&2
     python3 "$ROOT/scripts/benchlib.py" run --scenario "$name" --order "$order" --routing "$routing" \
         --http "$urls" --pids "$pids" --out "$OUT/$name.json" --loadgen-json "$OUT/loadgen/$name.json" -- \
-        dotnet "$LOADGEN" --nodes "$urls" --placement "$placement" --rooms "$ROOMS" --members "$MEMBERS" \
+        nice -n "$LOADGEN_NICE" dotnet "$LOADGEN" --nodes "$urls" --placement "$placement" --rooms "$ROOMS" --members "$MEMBERS" \
         --speakers "$SPEAKERS" --fps "$FPS" --duration "$DURATION" --warmup "$WARMUP" --drain "$DRAIN" \
         --label "$name" --user-prefix "b$order$name" --json "$OUT/loadgen/$name.json" \
         || echo "scenario $name: the load generator reported a failure (see $OUT/$name.json)" >&2
@@ -117,5 +136,5 @@ done
 
 doc_args=()
 [ "$DOC" = 1 ] && doc_args=(--doc "$ROOT/docs/benchmarks.md")
-python3 "$ROOT/scripts/benchlib.py" summarize --dir "$OUT" --mode "$MODE" --command "$COMMAND_LINE" --load "$LOAD" "${doc_args[@]}"
+python3 "$ROOT/scripts/benchlib.py" summarize --dir "$OUT" --mode "$SECTION" --command "$COMMAND_LINE" --load "$LOAD" "${doc_args[@]}"
 echo "results in $OUT ($((SECONDS - STARTED)) s in all)" >&2

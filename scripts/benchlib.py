@@ -177,7 +177,7 @@ def fmt(v, spec):
 
 
 def table(rows):
-    head = ("| scenario | nodes | delivered frames/s | loss | p50 ms | p99 ms | p99.9 ms | node msgs / voice frame "
+    head = ("| scenario | nodes | offered deliveries/s | delivered frames/s | loss | p50 ms | p99 ms | p99.9 ms | node msgs / voice frame "
             "| node CPU s / M deliveries | node CPU (cores) | load-gen CPU (cores) | node RSS KB / conn (growth) | dropped by server |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
@@ -185,7 +185,7 @@ def table(rows):
         dropped = r.get("server_dropped") or {}
         drops = ", ".join(f"{k} {int(v)}" for k, v in dropped.items() if v) or "0"
         lines.append(
-            f"| {r['scenario']} | {r['nodes']} | {fmt(r.get('delivered_per_s'), ',.0f')} | {fmt(r.get('loss'), '.4%')} "
+            f"| {r['scenario']} | {r['nodes']} | {fmt(r.get('expected_per_s'), ',.0f')} | {fmt(r.get('delivered_per_s'), ',.0f')} | {fmt(r.get('loss'), '.4%')} "
             f"| {fmt(lat.get('p50'), '.2f')} | {fmt(lat.get('p99'), '.2f')} | {fmt(lat.get('p999'), '.2f')} "
             f"| {fmt(r.get('node_messages_per_frame'), '.2f')} | {fmt(r.get('node_cpu_s_per_m_deliveries'), '.1f')} "
             f"| {fmt(r.get('node_cpu_cores'), '.2f')} | {fmt(r.get('loadgen_cpu_cores'), '.2f')} "
@@ -243,8 +243,9 @@ def cmd_summarize(args):
         "",
         table(rows),
         "",
-        "Columns: delivered frames/s, loss and latency are what the receiving clients measured in the window "
-        "(warm-up excluded). Node messages per voice frame = Σ Δ`akkavoice_node_messages_sent_total` / "
+        "Columns: offered deliveries/s is what the speakers actually sent in the window times the listeners of each room "
+        "(it falls short of the load above when the load generator cannot keep its schedule); delivered frames/s, loss and latency "
+        "are what the receiving clients measured in the window (warm-up excluded). Node messages per voice frame = Σ Δ`akkavoice_node_messages_sent_total` / "
         "Σ Δ`akkavoice_frames_received_total` over all nodes. Node CPU s / M deliveries = Σ Δ CPU seconds of the node processes "
         "/ (Σ Δ`akkavoice_frames_delivered_total` / 10^6). node CPU (cores) and load-gen CPU (cores) are CPU seconds per wall second "
         "in the window. RSS is the nodes' summed VmRSS at the end of the window divided by connections; in brackets the growth "
