@@ -143,7 +143,16 @@ public static class ClientMessages
             reader.Skip();
             return $"{field} must be a string";
         }
-        value = reader.GetString()!;
+        try
+        {
+            value = reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped lone surrogate ("\ud800") cannot become a string. The reader stays usable, so the rest of
+            // the message is still read and its ref can be echoed with the error.
+            return $"{field} holds a lone surrogate";
+        }
         if (value.Length > maxLength) return $"{field} is longer than {maxLength} characters";
         if (HasLoneSurrogate(value)) return $"{field} holds a lone surrogate";
         return null;

@@ -64,6 +64,7 @@ public sealed class HttpEndpointTests(DefaultNode fixture) : IClassFixture<Defau
         await using var b = await node.ClientAsync(Names.User());
         var slot = (byte)(await a.JoinStrictAsync(room)).Num("slot");
         await b.JoinStrictAsync(room);
+        await a.NextOfTypeAsync("member-joined");
         for (int i = 0; i < 10; i++) await a.SendFrameAsync(slot, Numbered(i));
         for (int i = 0; i < 10; i++) await b.NextFrameAsync();
         await a.SendFrameAsync(200, Numbered(0));

@@ -28,6 +28,8 @@ public sealed class SlowReceiverTests(SlowReceiverNode fixture) : IClassFixture<
 {
     private const int FrameSize = 1400;
     private const int EndMarker = -1;
+    private const int TalkBase = 1_000_000;
+    private const int Talk = 300;
 
     private readonly TestNode node = fixture.Node;
 
@@ -37,8 +39,9 @@ public sealed class SlowReceiverTests(SlowReceiverNode fixture) : IClassFixture<
         var user = Names.User("stuck");
         var socket = await RawSocket.ConnectAsync(node.Ws("user=" + user), ["akkavoice.v1"], receiveBufferSize: 4096);
         await socket.SendJsonAsync(new { type = "join", room });
-        var joined = await witness.ExpectAsync("member-joined");
-        Assert.Equal(user, joined.Str("user"));
+        while ((await witness.ExpectAsync("member-joined")).Str("user") != user)
+        {
+        }
         return (socket, user);
     }
 
@@ -54,43 +57,51 @@ public sealed class SlowReceiverTests(SlowReceiverNode fixture) : IClassFixture<
         await r2.JoinStrictAsync(room);
         var (stuck, _) = await StuckMemberAsync(room, r1);
         using var _ = stuck;
-        var dropsBefore = (await Metrics.ScrapeAsync(node.Http))[Metrics.Dropped("slow-receiver")];
-
         var readers = new[] { r1, r2 }.Select(r => Task.Run(() => ReadUntilMarkerAsync(r))).ToArray();
 
-        // Talk until the stuck member's queue overflows (so it really is stuck), and then some more.
-        int sent = 0;
-        double dropped = 0;
+        // First fill the socket buffers and the queue of the member that never reads, as fast as possible.
+        var dropsBefore = await SlowReceiverDropsAsync();
+        int filler = 0;
         var watch = Stopwatch.StartNew();
-        while (dropped == 0 && watch.Elapsed < TimeSpan.FromSeconds(20))
+        while (await SlowReceiverDropsAsync() == dropsBefore && watch.Elapsed < TimeSpan.FromSeconds(20))
         {
-            for (int i = 0; i < 200; i++) await speaker.SendFrameAsync(slot, Numbered(sent++, FrameSize));
-            dropped = (await Metrics.ScrapeAsync(node.Http))[Metrics.Dropped("slow-receiver")] - dropsBefore;
+            for (int i = 0; i < 200; i++) await speaker.SendFrameAsync(slot, Numbered(filler++, FrameSize));
         }
-        Assert.True(dropped > 0, "the member that never reads had frames dropped");
-        for (int i = 0; i < 200; i++) await speaker.SendFrameAsync(slot, Numbered(sent++, FrameSize));
+        Assert.True(await SlowReceiverDropsAsync() > dropsBefore, "the member that never reads had frames dropped");
+
+        // Then talk at a lively but real pace (500 frames a second) while it stays stuck.
+        var dropsWhileStuck = await SlowReceiverDropsAsync();
+        var sentAt = new long[Talk];
+        for (int i = 0; i < Talk; i++)
+        {
+            sentAt[i] = Stopwatch.GetTimestamp();
+            await speaker.SendFrameAsync(slot, Numbered(TalkBase + i, FrameSize));
+            if (i % 10 == 9) await Task.Delay(20);
+        }
         await speaker.SendFrameAsync(slot, Numbered(EndMarker, FrameSize));
-        var markerSent = Stopwatch.GetTimestamp();
+        Assert.True(await SlowReceiverDropsAsync() > dropsWhileStuck, "the member that never reads was still stuck, dropping frames");
 
         foreach (var reader in readers)
         {
-            var (numbers, markerArrived) = await reader;
-            Assert.Equal(Enumerable.Range(0, sent), numbers);
-            var lag = Stopwatch.GetElapsedTime(markerSent, markerArrived);
-            Assert.True(lag < TimeSpan.FromSeconds(1), $"the last frame reached a reader {lag} after it was sent");
+            var received = (await reader).Where(r => r.Number >= TalkBase).ToList();
+            Assert.Equal(Enumerable.Range(TalkBase, Talk), received.Select(r => r.Number));
+            var worst = received.Max(r => Stopwatch.GetElapsedTime(sentAt[r.Number - TalkBase], r.At));
+            Assert.True(worst < TimeSpan.FromSeconds(1), $"a frame took {worst} to reach a reader");
         }
 
-        static async Task<(List<int> Numbers, long MarkerArrived)> ReadUntilMarkerAsync(VoiceClient reader)
+        static async Task<List<(int Number, long At)>> ReadUntilMarkerAsync(VoiceClient reader)
         {
-            var numbers = new List<int>();
+            var received = new List<(int, long)>();
             while (true)
             {
-                var n = NumberOf(await reader.NextFrameAsync(TimeSpan.FromSeconds(20)));
-                if (n == EndMarker) return (numbers, Stopwatch.GetTimestamp());
-                numbers.Add(n);
+                var n = NumberOf(await reader.NextFrameAsync(TimeSpan.FromSeconds(30)));
+                if (n == EndMarker) return received;
+                received.Add((n, Stopwatch.GetTimestamp()));
             }
         }
     }
+
+    private async Task<double> SlowReceiverDropsAsync() => (await Metrics.ScrapeAsync(node.Http))[Metrics.Dropped("slow-receiver")];
 
     [Fact]
     public async Task A_receiver_whose_voice_queue_stays_full_is_closed()
@@ -101,14 +112,14 @@ public sealed class SlowReceiverTests(SlowReceiverNode fixture) : IClassFixture<
         var (stuck, user) = await StuckMemberAsync(room, speaker);
         using var _ = stuck;
 
-        // Keep talking (about 500 frames a second) until the stuck member is gone from the room.
+        // Keep talking (about 2000 frames, 2.8 MB, a second) until the stuck member is gone from the room.
         var watch = Stopwatch.StartNew();
         var leftTask = speaker.ExpectAsync("member-left", TimeSpan.FromSeconds(30));
         int sent = 0;
         while (!leftTask.IsCompleted && watch.Elapsed < TimeSpan.FromSeconds(30))
         {
             for (int i = 0; i < 10; i++) await speaker.SendFrameAsync(slot, Numbered(sent++, FrameSize));
-            await Task.Delay(20);
+            await Task.Delay(5);
         }
         var left = await leftTask;
         Assert.Equal(user, left.Str("user"));
@@ -129,12 +140,12 @@ public sealed class SlowReceiverTests(SlowReceiverNode fixture) : IClassFixture<
         var (stuck, user) = await StuckMemberAsync(room, talker);
         using var _ = stuck;
 
-        // Far more said text than the stuck member's socket buffers and its 32-message queue can hold.
-        // The talker waits for each of its own said, so its own queue never fills.
-        var text = new string('t', 4000);
-        for (int i = 0; i < 200; i++)
+        // Far more said text (6 MB) than the stuck member's socket buffers (a few MB on loopback) and its
+        // 32-message queue can hold. The talker waits for each of its own said, so its own queue never fills.
+        var text = new string('\u20ac', 4096);
+        for (int i = 0; i < 500; i++)
         {
-            await talker.SendAsync(new { type = "say", room, text });
+            await talker.SendTextAsync($$"""{"type":"say","room":"{{room}}","text":"{{text}}"}""");
             await talker.NextOfTypeAsync("said");
         }
 

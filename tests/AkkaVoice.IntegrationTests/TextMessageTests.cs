@@ -219,11 +219,12 @@ public sealed class TextMessageTests(DefaultNode fixture) : IClassFixture<Defaul
         var atLimit = string.Concat(Enumerable.Repeat(unit, repeat));
         Assert.Equal(4096, atLimit.Length);
 
-        await a.SendAsync(new { type = "say", room, text = atLimit, @ref = "ok" });
+        // Sent as raw UTF-8 (a serializer would escape each non-ASCII character as \uXXXX and pass 16 KiB).
+        await a.SendTextAsync($$"""{"type":"say","room":"{{room}}","text":"{{atLimit}}","ref":"ok"}""");
         var said = await a.NextOfTypeAsync("said");
         Assert.Equal(atLimit, said.Str("text"));
 
-        await a.SendAsync(new { type = "say", room, text = atLimit + "y", @ref = "long" });
+        await a.SendTextAsync($$"""{"type":"say","room":"{{room}}","text":"{{atLimit}}y","ref":"long"}""");
         await a.ExpectErrorAsync("bad-field", "long");
         await a.AssertAliveAsync();
     }
