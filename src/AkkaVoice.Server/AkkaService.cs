@@ -10,8 +10,13 @@ namespace AkkaVoice.Server;
 /// readiness, and on shutdown closes every socket with 1001 and then leaves the cluster through
 /// coordinated shutdown, so the node's rooms are handed off before the process exits.
 /// </summary>
+/// <remarks>
+/// The host stops Kestrel before this service (reverse registration order), and Kestrel waits for open
+/// WebSocket requests. So readiness and the 1001 closes happen in <see cref="StoppingAsync"/>, which the
+/// host runs for every service before it stops any: the server still answers 503 while the sockets close.
+/// </remarks>
 public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.Config config, Connections connections,
-    IHostApplicationLifetime lifetime, ILogger<AkkaService> logger) : IHostedService
+    IHostApplicationLifetime lifetime, ILogger<AkkaService> logger) : IHostedLifecycleService
 {
     private VoiceNode? node;
     private volatile bool ready;
@@ -47,15 +52,27 @@ public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         stopping = true;
         if (node is null) return;
         LogStopping(connections.Count);
         await connections.CloseAllAsync(TimeSpan.FromSeconds(3));
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        stopping = true;
+        if (node is null) return;
         await CoordinatedShutdown.Get(node.System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
         LogStopped();
     }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private async Task WaitForShardRegionAsync()
     {
