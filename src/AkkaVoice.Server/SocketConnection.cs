@@ -21,6 +21,7 @@ public sealed partial class SocketConnection
     private readonly ILogger logger;
     private readonly TaskCompletionSource completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource abort = new();
+    private bool failedByWebSocket;
 
     public SocketConnection(WebSocket socket, Session session, ILogger logger)
     {
@@ -59,6 +60,10 @@ public sealed partial class SocketConnection
             LogClosed(Session.Id, Session.User, close?.Code ?? 0, close?.Reason ?? "socket gone");
             completion.TrySetResult();
         }
+        // The WebSocket failed the connection on its own (invalid UTF-8 in a text message: 1007; a framing error: 1002):
+        // it has sent its close frame and aborted. Tearing the TCP connection down at once resets it, and the peer
+        // loses that close frame unread; hold the connection for the grace period, as a close of our own does.
+        if (failedByWebSocket) await Task.Delay(CloseGrace);
     }
 
     private async Task ReadLoopAsync()
@@ -109,6 +114,7 @@ public sealed partial class SocketConnection
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ConnectionAbortedException)
         {
             // The peer vanished or the keep-alive gave up on it: a normal end for a socket.
+            failedByWebSocket = e is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted };
         }
     }
 

@@ -48,6 +48,12 @@ public sealed class TestNode : IAsyncDisposable
 
     public Uri Ws(string query = "") => new($"ws://127.0.0.1:{Options.HttpPort}/ws{(query.Length > 0 ? "?" + query : "")}");
 
+    /// <summary>The HTTP port, shared by <c>/ws</c> and the HTTP endpoints.</summary>
+    public int Port => Options.HttpPort;
+
+    /// <summary>Connects <paramref name="user"/> (development mode) and returns the client, its welcome already read.</summary>
+    public async Task<VoiceClient> ClientAsync(string user) => (await ConnectAsync(user)).Client;
+
     /// <summary>Connects a client and reads its welcome.</summary>
     public async Task<(VoiceClient Client, TextEvent Welcome)> ConnectAsync(string user, string? bearer = null)
     {

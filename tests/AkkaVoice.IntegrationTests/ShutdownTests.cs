@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.WebSockets;
+using AkkaVoice.IntegrationTests.Support;
+using Xunit;
+
+namespace AkkaVoice.IntegrationTests;
+
+/// <summary>PROTOCOL.md section 5, <c>/readyz</c> from the start of shutdown (and the 1001 close that goes with it). A node of its own.</summary>
+public sealed class ShutdownTests
+{
+    [Fact]
+    public async Task From_the_start_of_shutdown_readyz_never_answers_200_and_clients_are_closed_with_1001()
+    {
+        var node = await TestNode.StartAsync();
+        var stopped = Task.CompletedTask;
+        try
+        {
+            await using var client = await node.ClientAsync(Names.User());
+            using var http = new HttpClient { BaseAddress = node.Http.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("readyz")).StatusCode);
+
+            var watch = Stopwatch.StartNew();
+            stopped = Task.Run(async () => await node.DisposeAsync());
+            var closed = await client.WaitClosedAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, closed.Status);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"closed {watch.Elapsed} after the shutdown began");
+
+            // The node is shutting down: while it still answers HTTP, readiness is 503, never 200 again.
+            var answers = new List<HttpStatusCode?>();
+            while (!stopped.IsCompleted)
+            {
+                try
+                {
+                    answers.Add((await http.GetAsync("readyz")).StatusCode);
+                }
+                catch (HttpRequestException)
+                {
+                    answers.Add(null);
+                }
+                await Task.Delay(20);
+            }
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, answers[0]);
+            Assert.DoesNotContain(HttpStatusCode.OK, answers);
+        }
+        finally
+        {
+            if (stopped == Task.CompletedTask) await node.DisposeAsync();
+            else await stopped;
+        }
+    }
+}
