@@ -40,8 +40,8 @@ public sealed class ShutdownTests
                 }
                 await Task.Delay(20);
             }
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, answers[0]);
-            Assert.DoesNotContain(HttpStatusCode.OK, answers);
+            // Whether Kestrel still answers at all by now is a race with its own stop; what it answers is not.
+            Assert.All(answers, a => Assert.True(a is null or HttpStatusCode.ServiceUnavailable, $"readyz answered {a} during shutdown"));
         }
         finally
         {
