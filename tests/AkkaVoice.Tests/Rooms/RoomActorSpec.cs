@@ -20,6 +20,21 @@ public sealed class RoomActorSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
     private static JoinRoom Join(TestProbe connection, TestProbe relay, long request = 1, uint member = 0, long? since = null, long lastSeq = 0, MemberInfo[]? peers = null) =>
         new("r", request, connection.Ref.Path.Name, connection.Ref, relay.Ref, member, since, lastSeq, peers ?? []);
 
+    /// <summary>A room with Alice and then Bob joined through one relay, Alice's member-joined for Bob already read.</summary>
+    private (IActorRef Room, TestProbe Relay, TestProbe Alice, TestProbe Bob, RoomJoined A, RoomJoined B) AliceAndBob()
+    {
+        var room = Room();
+        var relay = CreateTestProbe();
+        var alice = CreateTestProbe("alice");
+        var bob = CreateTestProbe("bob");
+        room.Tell(Join(alice, relay), alice.Ref);
+        var a = alice.ExpectMsg<RoomJoined>();
+        room.Tell(Join(bob, relay), bob.Ref);
+        var b = bob.ExpectMsg<RoomJoined>();
+        alice.ExpectMsg<RosterChanged>();
+        return (room, relay, alice, bob, a, b);
+    }
+
     private static JsonElement Json(byte[] bytes) => JsonDocument.Parse(bytes).RootElement;
 
     [Fact]
@@ -51,15 +66,7 @@ public sealed class RoomActorSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
     [Fact]
     public void A_repeated_join_answers_the_same_member_without_telling_the_others()
     {
-        var room = Room();
-        var relay = CreateTestProbe();
-        var alice = CreateTestProbe("alice");
-        var bob = CreateTestProbe("bob");
-        room.Tell(Join(alice, relay), alice.Ref);
-        var a = alice.ExpectMsg<RoomJoined>();
-        room.Tell(Join(bob, relay), bob.Ref);
-        bob.ExpectMsg<RoomJoined>();
-        alice.ExpectMsg<RosterChanged>();
+        var (room, relay, alice, bob, a, _) = AliceAndBob();
 
         room.Tell(Join(bob, relay, request: 2), bob.Ref);
         var again = bob.ExpectMsg<RoomJoined>();
@@ -73,15 +80,7 @@ public sealed class RoomActorSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
     [Fact]
     public void Said_is_numbered_without_gaps_and_the_ref_goes_to_the_sender_only()
     {
-        var room = Room();
-        var relay = CreateTestProbe();
-        var alice = CreateTestProbe("alice");
-        var bob = CreateTestProbe("bob");
-        room.Tell(Join(alice, relay), alice.Ref);
-        var a = alice.ExpectMsg<RoomJoined>();
-        room.Tell(Join(bob, relay), bob.Ref);
-        bob.ExpectMsg<RoomJoined>();
-        alice.ExpectMsg<RosterChanged>();
+        var (room, relay, alice, bob, a, _) = AliceAndBob();
 
         for (int i = 1; i <= 3; i++) room.Tell(new Say("r", a.Member, $"hello {i}", i == 2 ? "x" : null));
         for (int i = 1; i <= 3; i++)
