@@ -17,15 +17,18 @@ public sealed partial class SocketConnection
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
 
     private readonly WebSocket socket;
+    private readonly SharedWriteStream stream;
     private readonly Limits limits;
     private readonly ILogger logger;
     private readonly TaskCompletionSource completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource abort = new();
     private bool failedByWebSocket;
 
-    public SocketConnection(WebSocket socket, Session session, ILogger logger)
+    /// <param name="stream">The stream under <paramref name="socket"/>: the writer sends its frames on it directly.</param>
+    public SocketConnection(WebSocket socket, SharedWriteStream stream, Session session, ILogger logger)
     {
         this.socket = socket;
+        this.stream = stream;
         Session = session;
         this.logger = logger;
         limits = session.Node.Settings.Limits;
@@ -135,10 +138,15 @@ public sealed partial class SocketConnection
         return true;
     }
 
+    /// <summary>
+    /// Drains the outbound queue in batches: every message waiting is framed into one buffer and sent in one
+    /// write, so a busy connection pays one flush and one <c>send</c> for many frames. The WebSocket object
+    /// keeps the reading side, control frames and the close handshake.
+    /// </summary>
     private async Task WriteLoopAsync()
     {
         var outbound = Session.Outbound;
-        byte[]? scratch = null;
+        var batch = new FrameBatch();
         try
         {
             while (true)
@@ -147,24 +155,19 @@ public sealed partial class SocketConnection
                 long delivered = 0;
                 while (outbound.CloseRequest is null && outbound.TryDequeue(out var item))
                 {
-                    if (item.Membership is not { } m)
+                    if (item.Membership is { Active: false }) continue;
+                    if (!TryAdd(batch, item))
                     {
-                        await socket.SendAsync(item.Bytes, WebSocketMessageType.Text, true, abort.Token);
-                        continue;
+                        await stream.WriteAsync(batch.Written, abort.Token);
+                        batch.Clear();
+                        TryAdd(batch, item);
                     }
-                    if (!m.Active) continue;
-                    scratch ??= ArrayPool<byte>.Shared.Rent(VoiceFrames.ServerHeaderSize + limits.MaxFramePayload);
-                    int length = VoiceFrames.WriteServerFrame(scratch, m.Slot, item.Speaker, item.Bytes);
-                    await socket.SendAsync(scratch.AsMemory(0, length), WebSocketMessageType.Binary, true, abort.Token);
-                    delivered++;
+                    if (item.Membership is not null) delivered++;
                 }
+                if (!batch.IsEmpty) await stream.WriteAsync(batch.Written, abort.Token);
+                // Give the buffer back between batches, so idle connections hold none.
+                batch.Release();
                 if (delivered > 0) Session.Node.Stats.FramesDelivered.Add(delivered);
-                if (scratch is not null && outbound.Count == 0)
-                {
-                    // Give the buffer back while the queue is empty, so idle connections hold none.
-                    ArrayPool<byte>.Shared.Return(scratch);
-                    scratch = null;
-                }
                 if (outbound.CloseRequest is { } close)
                 {
                     await CloseAsync(close.Code, close.Reason);
@@ -177,9 +180,13 @@ public sealed partial class SocketConnection
         }
         finally
         {
-            if (scratch is not null) ArrayPool<byte>.Shared.Return(scratch);
+            batch.Release();
         }
     }
+
+    private static bool TryAdd(FrameBatch batch, in OutboundItem item) => item.Membership is { } m
+        ? batch.TryAddVoice(m.Slot, item.Speaker, item.Bytes)
+        : batch.TryAddText(item.Bytes);
 
     /// <summary>After our close frame, reads (and discards) until the peer's close frame, so ours is not lost to a reset.</summary>
     private async Task AwaitPeerCloseAsync()

@@ -56,6 +56,7 @@ public static class VoiceHost
         builder.WebHost.UseUrls(contactPoint is null
             ? [$"http://{options.Bind}:{options.HttpPort}"]
             : [$"http://{options.Bind}:{options.HttpPort}", contactPoint.BindUrl]);
+        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = config.GetBoolean("akkavoice.inline-io", true));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(config);
@@ -68,7 +69,6 @@ public static class VoiceHost
         var app = builder.Build();
         var akka = app.Services.GetRequiredService<AkkaService>();
         contactPoint?.Map(app, () => akka.NodeOrNull?.System);
-        app.UseWebSockets();
         app.MapVoiceSocket();
         app.MapAdmin();
         app.MapMetrics("/metrics", MetricsExport.Register(app.Services.GetRequiredService<NodeStats>()));

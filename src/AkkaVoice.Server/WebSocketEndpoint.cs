@@ -14,6 +14,13 @@ public static partial class WebSocketEndpoint
 
     public static void MapVoiceSocket(this WebApplication app)
     {
+        // Before the WebSocket middleware takes the upgrade feature, so that sockets run over a SharedWriteStream.
+        app.Use((context, next) =>
+        {
+            SharedWriteAccept.Install(context.Features);
+            return next(context);
+        });
+        app.UseWebSockets();
         app.Map("/ws", HandleAsync);
     }
 
@@ -72,8 +79,9 @@ public static partial class WebSocketEndpoint
             KeepAliveTimeout = limits.KeepAliveTimeout - limits.KeepAliveInterval,
         });
 
+        var stream = context.Features.Get<SharedWriteStream>() ?? throw new InvalidOperationException("the WebSocket was not accepted over a SharedWriteStream");
         var session = new Session(akka.Node, user, identity);
-        var connection = new SocketConnection(socket, session, logger);
+        var connection = new SocketConnection(socket, stream, session, logger);
         connections.Add(connection);
         LogOpened(logger, session.Id, user, context.Connection.RemoteIpAddress?.ToString() ?? "?");
         try
