@@ -2,10 +2,15 @@
 # Runs the AkkaVoice cluster benchmark: every scenario below against a fresh local cluster (started and
 # stopped with scripts/cluster.sh), one after another, and writes one Markdown table and JSON.
 #
-#   scripts/bench.sh [--quick] [--only NAME[,NAME...]] [--rooms N] [--duration S] [--section NAME] [--no-doc]
+#   scripts/bench.sh [--quick|--ramp|--idle] [--only NAME[,NAME...]] [--rooms N] [--duration S] [--section NAME] [--no-doc]
 #
 #   --quick      small loads, about 10 s per scenario (the whole run takes a couple of minutes)
 #   default      the target load: 40 rooms x 25 members x 4 speakers x 50 fps (~190k deliveries/s), 30 s each
+#   --ramp       the highest sustained load: rooms of 25 x 4 speakers x 50 fps, from 20 rooms (96k deliveries/s)
+#                up by 1.25x a step (15 s measured each) until p99 > 50 ms or loss > 0.1%; each row is the
+#                highest step that passed. Scenarios single, spread3, affine3 unless --only says otherwise
+#   --idle       memory per connection: 5,000 connections (625 rooms x 8 members), one speaker per room at
+#                1 fps, 20 s; scenario single unless --only says otherwise
 #   --only       run only the named scenarios
 #   --rooms N    override the mode's number of rooms (e.g. 20 for half the target load)
 #   --duration S override the mode's measured seconds
@@ -46,6 +51,8 @@ if [ "$(id -u)" = 0 ]; then LOADGEN_NICE="${LOADGEN_NICE:--5}"; else LOADGEN_NIC
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) MODE=quick; shift ;;
+        --ramp) MODE=ramp; shift ;;
+        --idle) MODE=idle; shift ;;
         --only) ONLY="${2:?--only needs scenario names}"; shift 2 ;;
         --no-doc) DOC=0; shift ;;
         --rooms) ROOMS_OVERRIDE="${2:?--rooms needs a number}"; shift 2 ;;
@@ -56,16 +63,26 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-if [ "$MODE" = quick ]; then
-    ROOMS=10 MEMBERS=10 SPEAKERS=2 FPS=50 DURATION=6 WARMUP=2 DRAIN=1
-else
-    ROOMS=40 MEMBERS=25 SPEAKERS=4 FPS=50 DURATION=30 WARMUP=5 DRAIN=3
-fi
+RAMP_ARGS=()
+case "$MODE" in
+    quick) ROOMS=10 MEMBERS=10 SPEAKERS=2 FPS=50 DURATION=6 WARMUP=2 DRAIN=1 ;;
+    ramp)
+        ROOMS=20 MEMBERS=25 SPEAKERS=4 FPS=50 DURATION=15 WARMUP=5 DRAIN=2
+        ONLY="${ONLY:-single,spread3,affine3}" ;;
+    idle)
+        ROOMS=625 MEMBERS=8 SPEAKERS=1 FPS=1 DURATION=20 WARMUP=5 DRAIN=2
+        ONLY="${ONLY:-single}" ;;
+    *) ROOMS=40 MEMBERS=25 SPEAKERS=4 FPS=50 DURATION=30 WARMUP=5 DRAIN=3 ;;
+esac
 ROOMS="${ROOMS_OVERRIDE:-$ROOMS}"
 DURATION="${DURATION_OVERRIDE:-$DURATION}"
 SECTION="${SECTION:-$MODE}"
 TARGET_PER_S=$((ROOMS * SPEAKERS * FPS * (MEMBERS - 1)))
 LOAD="$ROOMS rooms x $MEMBERS members x $SPEAKERS speakers x $FPS fps, 100 B payload, ${WARMUP} s warm-up + ${DURATION} s measured = $TARGET_PER_S deliveries/s offered; load generator nice $LOADGEN_NICE"
+if [ "$MODE" = ramp ]; then
+    RAMP_ARGS=(--ramp --ramp-factor 1.25 --step-seconds "$DURATION" --max-steps 8 --max-p99-ms 50 --max-loss 0.001)
+    LOAD="ramp from $ROOMS rooms ($TARGET_PER_S deliveries/s) x 1.25 a step, up to 8 steps, each ${WARMUP} s warm-up + ${DURATION} s measured, until p99 > 50 ms or loss > 0.1%; rooms of $MEMBERS members x $SPEAKERS speakers x $FPS fps, 100 B payload; load generator nice $LOADGEN_NICE"
+fi
 
 # name nodes routing placement; scenarios that share a cluster (nodes and routing) are adjacent and reuse it.
 SCENARIOS=(
@@ -129,7 +146,7 @@ for scenario in "${SCENARIOS[@]}"; do
         --http "$urls" --pids "$pids" --out "$OUT/$name.json" --loadgen-json "$OUT/loadgen/$name.json" -- \
         nice -n "$LOADGEN_NICE" dotnet "$LOADGEN" --nodes "$urls" --placement "$placement" --rooms "$ROOMS" --members "$MEMBERS" \
         --speakers "$SPEAKERS" --fps "$FPS" --duration "$DURATION" --warmup "$WARMUP" --drain "$DRAIN" \
-        --label "$name" --user-prefix "b$order$name" --json "$OUT/loadgen/$name.json" \
+        --label "$name" --user-prefix "b$order$name" --json "$OUT/loadgen/$name.json" "${RAMP_ARGS[@]}" \
         || echo "scenario $name: the load generator reported a failure (see $OUT/$name.json)" >&2
 done
 "$ROOT/scripts/cluster.sh" stop

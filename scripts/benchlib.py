@@ -138,6 +138,9 @@ def figures(r):
         "latency_ms": step.get("latency_ms"),
         "exit_code": r.get("exit_code"),
     }
+    if lg.get("ramp"):
+        row["ramp_steps"] = [{"delivered_per_s": st.get("delivered_per_second"), "p99_ms": (st.get("latency_ms") or {}).get("p99"),
+                              "loss": st.get("loss_ratio"), "passed": st.get("passed")} for st in lg.get("steps") or []]
     if a and b:
         frames = delta(a, b, "akkavoice_frames_received_total")
         delivered = delta(a, b, "akkavoice_frames_delivered_total")
@@ -146,6 +149,7 @@ def figures(r):
         wall = b["time"] - a["time"]
         rss_kb = sum(n["rss_kb"] or 0 for n in b["nodes"])
         idle_rss_kb = sum(n["rss_kb"] or 0 for n in r["idle"]["nodes"])
+        window_start_rss_kb = sum(n["rss_kb"] or 0 for n in a["nodes"])
         conns = step.get("connections") or 0
         dropped = {reason: delta(a, b, f'akkavoice_frames_dropped_total{{reason="{reason}"}}')
                    for reason in ("rate-limited", "slow-receiver", "not-joined")}
@@ -166,6 +170,7 @@ def figures(r):
             "node_rss_mb": round(rss_kb / 1024, 1),
             "node_rss_kb_per_connection": round(rss_kb / conns, 1) if conns else None,
             "node_rss_growth_kb_per_connection": round((rss_kb - idle_rss_kb) / conns, 1) if conns else None,
+            "node_rss_window_growth_mb": round((rss_kb - window_start_rss_kb) / 1024, 1),
             "loadgen_cpu_seconds": round(lg_cpu, 2) if lg_cpu is not None else None,
             "loadgen_cpu_cores": round(lg_cpu / wall, 2) if lg_cpu is not None and wall > 0 else None,
         })
@@ -178,7 +183,11 @@ def fmt(v, spec):
 
 def table(rows):
     head = ("| scenario | nodes | offered deliveries/s | delivered frames/s | loss | p50 ms | p99 ms | p99.9 ms | node msgs / voice frame "
-            "| node CPU s / M deliveries | node CPU (cores) | load-gen CPU (cores) | node RSS KB / conn (growth) | dropped by server |")
+            "| node CPU s / M deliveries | node CPU (cores) | load-gen CPU (cores) | node RSS KB / conn (growth) | RSS growth in window MB "
+            "| dropped by server |")
+    ramp = any(r.get("ramp_steps") for r in rows)
+    if ramp:
+        head += " ramp steps: deliveries/s, p99 ms |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         lat = r.get("latency_ms") or {}
@@ -189,7 +198,10 @@ def table(rows):
             f"| {fmt(lat.get('p50'), '.2f')} | {fmt(lat.get('p99'), '.2f')} | {fmt(lat.get('p999'), '.2f')} "
             f"| {fmt(r.get('node_messages_per_frame'), '.2f')} | {fmt(r.get('node_cpu_s_per_m_deliveries'), '.1f')} "
             f"| {fmt(r.get('node_cpu_cores'), '.2f')} | {fmt(r.get('loadgen_cpu_cores'), '.2f')} "
-            f"| {fmt(r.get('node_rss_kb_per_connection'), ',.0f')} ({fmt(r.get('node_rss_growth_kb_per_connection'), ',.0f')}) | {drops} |")
+            f"| {fmt(r.get('node_rss_kb_per_connection'), ',.0f')} ({fmt(r.get('node_rss_growth_kb_per_connection'), ',.0f')}) "
+            f"| {fmt(r.get('node_rss_window_growth_mb'), '.1f')} | {drops} |"
+            + (" " + "; ".join(f"{fmt(st['delivered_per_s'], ',.0f')} {fmt(st['p99_ms'], '.0f')}{'' if st['passed'] else ' (failed)'}"
+                             for st in r.get("ramp_steps") or []) + " |" if ramp else ""))
     return "\n".join(lines)
 
 
@@ -249,7 +261,9 @@ def cmd_summarize(args):
         "Σ Δ`akkavoice_frames_received_total` over all nodes. Node CPU s / M deliveries = Σ Δ CPU seconds of the node processes "
         "/ (Σ Δ`akkavoice_frames_delivered_total` / 10^6). node CPU (cores) and load-gen CPU (cores) are CPU seconds per wall second "
         "in the window. RSS is the nodes' summed VmRSS at the end of the window divided by connections; in brackets the growth "
-        "over the idle nodes' RSS per connection.",
+        "over the idle nodes' RSS per connection; RSS growth in window is the nodes' summed VmRSS at its end minus at its start "
+        "(the figure a soak run watches). In a ramp run each row is the highest step that passed (p99 <= 50 ms, loss <= 0.1%), "
+        "the CPU figures cover all its steps, and the last column lists every step.",
         f"<!-- /bench:{args.mode} -->",
     ]
     text = "\n".join(md)
