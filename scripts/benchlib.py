@@ -89,6 +89,8 @@ def cmd_run(args):
     result = {"scenario": args.scenario, "order": args.order, "routing": args.routing, "command": command,
               "idle": snapshot(urls, pids)}
     started = time.time()
+    # A ramp measures several steps, each with its own drain: the window runs until the connections close.
+    ramp = "--ramp" in command
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
     stdout_lines = []
     # stdout is small (the summary); stderr carries the progress lines we key the snapshots on.
@@ -98,7 +100,8 @@ def cmd_run(args):
         sys.stderr.write(f"  {line}")
         if "window" not in result and " measure]" in line:
             result["window"] = snapshot(urls, pids, proc.pid)
-        elif "window" in result and "window_end" not in result and (" drain  ]" in line or line.startswith("closing connections")):
+        elif "window" in result and "window_end" not in result and (
+                (" drain  ]" in line and not ramp) or line.startswith("closing connections")):
             result["window_end"] = snapshot(urls, pids, proc.pid)
     proc.wait()
     reader.join()

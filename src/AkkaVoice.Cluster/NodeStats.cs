@@ -37,6 +37,12 @@ public sealed class NodeStats
     /// <summary>Voice frame messages this node sent to another node (speaker to room, room to relay).</summary>
     public StatCounter NodeMessagesSent { get; } = new();
 
+    /// <summary>
+    /// Messages the relay outbox sent to other nodes' relays; each carries one or more of the frames counted in
+    /// <see cref="NodeMessagesSent"/>, so the ratio of the two is the frames per message remoting carries.
+    /// </summary>
+    public StatCounter NodeBatchesSent { get; } = new();
+
     /// <summary>Voice frame messages that reached this node's relay, from any node.</summary>
     public StatCounter RelayFramesReceived { get; } = new();
 

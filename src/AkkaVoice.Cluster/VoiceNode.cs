@@ -28,11 +28,12 @@ public sealed class VoiceNode
         SelfAddress = Akka.Cluster.Cluster.Get(system).SelfAddress;
 
         Relay = system.ActorOf(NodeRelay.Props(LocalMembers, Stats), NodeRelay.Name);
+        var outbox = system.ActorOf(RelayOutbox.Props(Stats), RelayOutbox.Name);
 
         var sharding = ClusterSharding.Get(system);
         var shardingSettings = ClusterShardingSettings.Create(system);
         var extractor = new EntityExtractor(Directory);
-        Rooms = sharding.Start(RoomTypeName, room => RoomActor.Props(room, settings, Stats), shardingSettings, extractor,
+        Rooms = sharding.Start(RoomTypeName, room => RoomActor.Props(room, settings, Stats, outbox), shardingSettings, extractor,
             new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, stats), PoisonPill.Instance);
         Users = sharding.Start(UserTypeName, _ => UserActor.Props(), shardingSettings, extractor,
             new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, null), PoisonPill.Instance);

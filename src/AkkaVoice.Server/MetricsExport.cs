@@ -23,6 +23,8 @@ public static class MetricsExport
         var delivered = factory.CreateCounter("akkavoice_frames_delivered_total", "Voice frames written to client sockets on this node.");
         var dropped = factory.CreateCounter("akkavoice_frames_dropped_total", "Voice frames dropped on this node, by reason.", "reason");
         var nodeMessages = factory.CreateCounter("akkavoice_node_messages_sent_total", "Voice frame messages this node sent to other nodes.");
+        var batches = factory.CreateCounter("akkavoice_node_batches_sent_total",
+            "Messages this node's rooms sent to other nodes' relays, each carrying one or more voice frames (frames per message = room-to-relay frames / this).");
         var relayed = factory.CreateCounter("akkavoice_relay_frames_received_total", "Voice frame messages that reached this node's relay.");
 
         registry.AddBeforeCollectCallback(() =>
@@ -37,6 +39,7 @@ public static class MetricsExport
             dropped.WithLabels("slow-receiver").IncTo(s.FramesDroppedSlowReceiver.Value);
             dropped.WithLabels("not-joined").IncTo(s.FramesDroppedNotJoined.Value);
             nodeMessages.IncTo(s.NodeMessagesSent.Value);
+            batches.IncTo(s.NodeBatchesSent.Value);
             relayed.IncTo(s.RelayFramesReceived.Value);
         });
         return registry;

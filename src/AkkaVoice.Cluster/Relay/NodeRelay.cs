@@ -27,11 +27,22 @@ public sealed class NodeRelay : UntypedActor
 
     protected override void OnReceive(object message)
     {
-        if (message is not VoiceOut frame)
+        switch (message)
         {
-            Unhandled(message);
-            return;
+            case VoiceOut frame:
+                FanOut(frame);
+                break;
+            case VoiceBatch batch:
+                foreach (var frame in batch.Frames) FanOut(frame);
+                break;
+            default:
+                Unhandled(message);
+                break;
         }
+    }
+
+    private void FanOut(VoiceOut frame)
+    {
         stats.RelayFramesReceived.Increment();
         foreach (var m in members.Of(frame.Room))
         {

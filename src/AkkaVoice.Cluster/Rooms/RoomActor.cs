@@ -42,6 +42,7 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
     private readonly string room;
     private readonly VoiceSettings settings;
     private readonly NodeStats stats;
+    private readonly IActorRef? outbox;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Address selfAddress = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
     private readonly Dictionary<uint, Member> members = [];
@@ -61,11 +62,13 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
     private long seq;
     private bool rehomeLogged;
 
-    public RoomActor(string room, VoiceSettings settings, NodeStats stats)
+    /// <param name="outbox">The node's <see cref="RelayOutbox"/>; frames for other nodes go through it. Null sends them directly.</param>
+    public RoomActor(string room, VoiceSettings settings, NodeStats stats, IActorRef? outbox)
     {
         this.room = room;
         this.settings = settings;
         this.stats = stats;
+        this.outbox = outbox;
 
         Receive<VoiceIn>(OnVoice);
         Receive<JoinRoom>(OnJoin);
@@ -89,8 +92,8 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string room, VoiceSettings settings, NodeStats stats) =>
-        Akka.Actor.Props.Create(() => new RoomActor(room, settings, stats));
+    public static Props Props(string room, VoiceSettings settings, NodeStats stats, IActorRef? outbox = null) =>
+        Akka.Actor.Props.Create(() => new RoomActor(room, settings, stats, outbox));
 
     protected override void PreStart()
     {
@@ -126,8 +129,15 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
 
     private void Send(IActorRef relay, VoiceOut message, bool remote)
     {
-        relay.Tell(message, ActorRefs.NoSender);
-        if (remote) stats.NodeMessagesSent.Increment();
+        if (!remote)
+        {
+            relay.Tell(message, ActorRefs.NoSender);
+            return;
+        }
+        // Counted per frame and node, whether or not the outbox then carries it together with others.
+        stats.NodeMessagesSent.Increment();
+        if (outbox is not null) outbox.Tell(new RelayFrame(relay, message), ActorRefs.NoSender);
+        else relay.Tell(message, ActorRefs.NoSender);
     }
 
     private void OnJoin(JoinRoom join)

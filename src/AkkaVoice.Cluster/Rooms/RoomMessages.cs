@@ -45,6 +45,9 @@ public sealed record VoiceIn(string Room, uint Speaker, byte[] Payload, long Rec
 /// <summary>One voice frame from a room to one node's relay, which fans it out to that node's members.</summary>
 public sealed record VoiceOut(string Room, uint Speaker, byte[] Payload, long ReceivedAt = 0) : IWireMessage;
 
+/// <summary>Several frames for one node's relay, sent as one message between nodes (see <c>RelayOutbox</c>).</summary>
+public sealed record VoiceBatch(VoiceOut[] Frames) : IWireMessage;
+
 /// <summary>An encoded <c>said</c> from a room to one member's connection.</summary>
 public sealed record RoomText(string Room, long Seq, byte[] Json) : IWireMessage;
 

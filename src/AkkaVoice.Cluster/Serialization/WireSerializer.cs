@@ -18,7 +18,8 @@ public sealed class WireSerializer : SerializerWithStringManifest
     private const string VoiceInManifest = "VI", VoiceOutManifest = "VO", JoinRoomManifest = "JR", RoomJoinedManifest = "RJ",
         JoinRefusedManifest = "JF", LeaveRoomManifest = "LR", SayManifest = "SY", RoomTextManifest = "RT",
         GetRoomInfoManifest = "GI", RoomInfoManifest = "RI", RegisterManifest = "RC", UnregisterManifest = "UC",
-        SendDirectManifest = "SD", DirectResultManifest = "DR", ClientTextManifest = "CT", RosterManifest = "RO", RegisteredManifest = "UR";
+        SendDirectManifest = "SD", DirectResultManifest = "DR", ClientTextManifest = "CT", RosterManifest = "RO", RegisteredManifest = "UR",
+        VoiceBatchManifest = "VB";
 
     private static readonly UTF8Encoding Utf8 = new(false, true);
 
@@ -33,6 +34,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
     {
         VoiceIn => VoiceInManifest,
         VoiceOut => VoiceOutManifest,
+        VoiceBatch => VoiceBatchManifest,
         JoinRoom => JoinRoomManifest,
         RoomJoined => RoomJoinedManifest,
         JoinRefused => JoinRefusedManifest,
@@ -57,6 +59,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
         {
             case VoiceIn v: return WriteFrame(v.Room, v.Speaker, v.Payload, v.ReceivedAt);
             case VoiceOut v: return WriteFrame(v.Room, v.Speaker, v.Payload, v.ReceivedAt);
+            case VoiceBatch b: return WriteBatch(b.Frames);
         }
         using var stream = new MemoryStream(64);
         using (var w = new BinaryWriter(stream, Utf8, leaveOpen: true))
@@ -136,6 +139,8 @@ public sealed class WireSerializer : SerializerWithStringManifest
                 var (room, speaker, payload, at) = ReadFrame(bytes);
                 return new VoiceOut(room, speaker, payload, at);
             }
+            case VoiceBatchManifest:
+                return ReadBatch(bytes);
         }
         using var r = new BinaryReader(new MemoryStream(bytes, writable: false), Utf8);
         return manifest switch
@@ -162,26 +167,64 @@ public sealed class WireSerializer : SerializerWithStringManifest
     // Frame layout: [room length u8][room UTF-8][speaker u32][received-at i64][payload].
     private const int FrameFixedBytes = 1 + 4 + 8;
 
+    private static int FrameSize(string room, byte[] payload) => FrameFixedBytes + Encoding.UTF8.GetByteCount(room) + payload.Length;
+
     private static byte[] WriteFrame(string room, uint speaker, byte[] payload, long receivedAt)
     {
-        int roomBytes = Encoding.UTF8.GetByteCount(room);
-        var bytes = new byte[FrameFixedBytes + roomBytes + payload.Length];
-        // Room ids are at most 64 ASCII characters, so one length byte is enough.
-        bytes[0] = checked((byte)roomBytes);
-        Encoding.UTF8.GetBytes(room, bytes.AsSpan(1));
-        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(1 + roomBytes), speaker);
-        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(5 + roomBytes), receivedAt);
-        payload.CopyTo(bytes.AsSpan(FrameFixedBytes + roomBytes));
+        var bytes = new byte[FrameSize(room, payload)];
+        WriteFrame(bytes, room, speaker, payload, receivedAt);
         return bytes;
     }
 
-    private static (string Room, uint Speaker, byte[] Payload, long ReceivedAt) ReadFrame(byte[] bytes)
+    private static void WriteFrame(Span<byte> destination, string room, uint speaker, byte[] payload, long receivedAt)
     {
-        int roomBytes = bytes[0];
-        var room = Encoding.UTF8.GetString(bytes, 1, roomBytes);
-        var speaker = BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(1 + roomBytes));
-        var receivedAt = BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(5 + roomBytes));
-        return (room, speaker, bytes.AsSpan(FrameFixedBytes + roomBytes).ToArray(), receivedAt);
+        // Room ids are at most 64 ASCII characters, so one length byte is enough.
+        int roomBytes = Encoding.UTF8.GetBytes(room, destination[1..]);
+        destination[0] = checked((byte)roomBytes);
+        BinaryPrimitives.WriteUInt32BigEndian(destination[(1 + roomBytes)..], speaker);
+        BinaryPrimitives.WriteInt64BigEndian(destination[(5 + roomBytes)..], receivedAt);
+        payload.CopyTo(destination[(FrameFixedBytes + roomBytes)..]);
+    }
+
+    private static (string Room, uint Speaker, byte[] Payload, long ReceivedAt) ReadFrame(ReadOnlySpan<byte> frame)
+    {
+        int roomBytes = frame[0];
+        var room = Encoding.UTF8.GetString(frame.Slice(1, roomBytes));
+        var speaker = BinaryPrimitives.ReadUInt32BigEndian(frame[(1 + roomBytes)..]);
+        var receivedAt = BinaryPrimitives.ReadInt64BigEndian(frame[(5 + roomBytes)..]);
+        return (room, speaker, frame[(FrameFixedBytes + roomBytes)..].ToArray(), receivedAt);
+    }
+
+    // Batch layout: [count i32] then per frame [length i32][frame as above].
+    private static byte[] WriteBatch(VoiceOut[] frames)
+    {
+        int size = 4;
+        foreach (var f in frames) size += 4 + FrameSize(f.Room, f.Payload);
+        var bytes = new byte[size];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, frames.Length);
+        int at = 4;
+        foreach (var f in frames)
+        {
+            int length = FrameSize(f.Room, f.Payload);
+            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(at), length);
+            WriteFrame(bytes.AsSpan(at + 4, length), f.Room, f.Speaker, f.Payload, f.ReceivedAt);
+            at += 4 + length;
+        }
+        return bytes;
+    }
+
+    private static VoiceBatch ReadBatch(byte[] bytes)
+    {
+        var frames = new VoiceOut[BinaryPrimitives.ReadInt32BigEndian(bytes)];
+        int at = 4;
+        for (int i = 0; i < frames.Length; i++)
+        {
+            int length = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(at));
+            var (room, speaker, payload, receivedAt) = ReadFrame(bytes.AsSpan(at + 4, length));
+            frames[i] = new VoiceOut(room, speaker, payload, receivedAt);
+            at += 4 + length;
+        }
+        return new VoiceBatch(frames);
     }
 
     private JoinRoom ReadJoin(BinaryReader r)

@@ -84,7 +84,7 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
         var types = typeof(IWireMessage).Assembly.GetTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IWireMessage).IsAssignableFrom(t))
             .ToList();
-        Assert.Equal(17, types.Count);
+        Assert.Equal(18, types.Count);
 
         var serializer = Assert.IsType<WireSerializer>(Sys.Serialization.FindSerializerForType(typeof(IWireMessage)));
         var manifests = types.Select(t =>
@@ -127,6 +127,24 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
         var back = RoundTrip(message);
         Assert.Equal((message.Room, message.Speaker, message.ReceivedAt), (back.Room, back.Speaker, back.ReceivedAt));
         Assert.Equal(message.Payload, back.Payload);
+    }
+
+    [Fact]
+    public void A_batch_of_voice_frames_round_trips_in_order()
+    {
+        var frames = new[]
+        {
+            new VoiceOut("lobby", 1, Payload(100), 42),
+            new VoiceOut(new string('r', 64), uint.MaxValue, Payload(1500), long.MaxValue),
+            new VoiceOut("lobby", 2, [], 0),
+        };
+        var back = RoundTrip(new VoiceBatch(frames));
+        Assert.Equal(frames.Length, back.Frames.Length);
+        for (int i = 0; i < frames.Length; i++)
+        {
+            Assert.Equal((frames[i].Room, frames[i].Speaker, frames[i].ReceivedAt), (back.Frames[i].Room, back.Frames[i].Speaker, back.Frames[i].ReceivedAt));
+            Assert.Equal(frames[i].Payload, back.Frames[i].Payload);
+        }
     }
 
     [Fact]

@@ -1,0 +1,66 @@
+using Akka.Actor;
+using AkkaVoice.Cluster.Rooms;
+
+namespace AkkaVoice.Cluster.Relay;
+
+/// <summary>A room hands the outbox one frame for one other node's relay.</summary>
+public sealed record RelayFrame(IActorRef Relay, VoiceOut Frame);
+
+/// <summary>
+/// One per node, at <c>/user/relay-outbox</c>: the frames this node's rooms send to other nodes' relays
+/// pass through it. It sends what has collected for each relay as one message once it has taken every
+/// frame already in its mailbox (a flush it tells itself lands behind them). A quiet node sends each
+/// frame at once; a busy one sends a few frames per message, and remoting's cost per message, which
+/// is far above its cost per byte, is paid once for all of them.
+/// </summary>
+public sealed class RelayOutbox : UntypedActor
+{
+    public const string Name = "relay-outbox";
+
+    private sealed class Flush
+    {
+        public static readonly Flush Instance = new();
+    }
+
+    private readonly NodeStats stats;
+    private readonly Dictionary<IActorRef, List<VoiceOut>> pending = [];
+    private readonly List<IActorRef> waiting = [];
+    private bool flushQueued;
+
+    public RelayOutbox(NodeStats stats) => this.stats = stats;
+
+    public static Props Props(NodeStats stats) => Akka.Actor.Props.Create(() => new RelayOutbox(stats));
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case RelayFrame f:
+                if (!pending.TryGetValue(f.Relay, out var frames)) pending.Add(f.Relay, frames = new List<VoiceOut>(4));
+                if (frames.Count == 0) waiting.Add(f.Relay);
+                frames.Add(f.Frame);
+                if (!flushQueued)
+                {
+                    flushQueued = true;
+                    Self.Tell(Flush.Instance);
+                }
+                break;
+            case Flush:
+                flushQueued = false;
+                foreach (var relay in waiting)
+                {
+                    var list = pending[relay];
+                    relay.Tell(list.Count == 1 ? list[0] : new VoiceBatch([.. list]), ActorRefs.NoSender);
+                    stats.NodeBatchesSent.Increment();
+                    list.Clear();
+                }
+                waiting.Clear();
+                // Relays of nodes that left keep an empty list; forget them once there are more than a cluster's worth.
+                if (pending.Count > 64) pending.Clear();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+}
