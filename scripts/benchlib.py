@@ -63,6 +63,16 @@ def proc_rss_kb(pid):
     return None
 
 
+def machine_cpu():
+    """The machine's CPU time so far, in clock ticks: (total, stolen by the hypervisor)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        return {"total": sum(fields[:8]), "steal": fields[7] if len(fields) > 7 else 0}
+    except (OSError, ValueError):
+        return None
+
+
 def snapshot(urls, pids, loadgen_pid=None):
     nodes = []
     for url, pid in zip(urls, pids):
@@ -76,7 +86,7 @@ def snapshot(urls, pids, loadgen_pid=None):
             "rss_kb": proc_rss_kb(pid),
             "metrics": {k: v for k, v in metrics.items() if k.startswith("akkavoice_")},
         })
-    snap = {"time": time.time(), "nodes": nodes}
+    snap = {"time": time.time(), "nodes": nodes, "machine_cpu": machine_cpu()}
     if loadgen_pid is not None:
         snap["loadgen"] = {"cpu_seconds": proc_cpu(loadgen_pid), "rss_kb": proc_rss_kb(loadgen_pid)}
     return snap
@@ -159,7 +169,11 @@ def figures(r):
         lg_cpu = None
         if a.get("loadgen", {}).get("cpu_seconds") is not None and b.get("loadgen", {}).get("cpu_seconds") is not None:
             lg_cpu = b["loadgen"]["cpu_seconds"] - a["loadgen"]["cpu_seconds"]
+        steal = None
+        if a.get("machine_cpu") and b.get("machine_cpu") and b["machine_cpu"]["total"] > a["machine_cpu"]["total"]:
+            steal = (b["machine_cpu"]["steal"] - a["machine_cpu"]["steal"]) / (b["machine_cpu"]["total"] - a["machine_cpu"]["total"])
         row.update({
+            "cpu_steal": round(steal, 4) if steal is not None else None,
             "window_seconds": round(wall, 2),
             "server_frames_received": frames,
             "server_deliveries": delivered,
@@ -186,7 +200,7 @@ def fmt(v, spec):
 
 def table(rows):
     head = ("| scenario | nodes | offered deliveries/s | delivered frames/s | loss | p50 ms | p99 ms | p99.9 ms | node msgs / voice frame "
-            "| node CPU s / M deliveries | node CPU (cores) | load-gen CPU (cores) | node RSS KB / conn (growth) | RSS growth in window MB "
+            "| node CPU s / M deliveries | node CPU (cores) | load-gen CPU (cores) | CPU steal | node RSS KB / conn (growth) | RSS growth in window MB "
             "| dropped by server |")
     ramp = any(r.get("ramp_steps") for r in rows)
     if ramp:
@@ -200,7 +214,7 @@ def table(rows):
             f"| {r['scenario']} | {r['nodes']} | {fmt(r.get('expected_per_s'), ',.0f')} | {fmt(r.get('delivered_per_s'), ',.0f')} | {fmt(r.get('loss'), '.4%')} "
             f"| {fmt(lat.get('p50'), '.2f')} | {fmt(lat.get('p99'), '.2f')} | {fmt(lat.get('p999'), '.2f')} "
             f"| {fmt(r.get('node_messages_per_frame'), '.2f')} | {fmt(r.get('node_cpu_s_per_m_deliveries'), '.1f')} "
-            f"| {fmt(r.get('node_cpu_cores'), '.2f')} | {fmt(r.get('loadgen_cpu_cores'), '.2f')} "
+            f"| {fmt(r.get('node_cpu_cores'), '.2f')} | {fmt(r.get('loadgen_cpu_cores'), '.2f')} | {fmt(r.get('cpu_steal'), '.0%')} "
             f"| {fmt(r.get('node_rss_kb_per_connection'), ',.0f')} ({fmt(r.get('node_rss_growth_kb_per_connection'), ',.0f')}) "
             f"| {fmt(r.get('node_rss_window_growth_mb'), '.1f')} | {drops} |"
             + (" " + "; ".join(f"{fmt(st['delivered_per_s'], ',.0f')} {fmt(st['p99_ms'], '.0f')}{'' if st['passed'] else ' (failed)'}"
@@ -263,7 +277,7 @@ def cmd_summarize(args):
         "are what the receiving clients measured in the window (warm-up excluded). Node messages per voice frame = Σ Δ`akkavoice_node_messages_sent_total` / "
         "Σ Δ`akkavoice_frames_received_total` over all nodes. Node CPU s / M deliveries = Σ Δ CPU seconds of the node processes "
         "/ (Σ Δ`akkavoice_frames_delivered_total` / 10^6). node CPU (cores) and load-gen CPU (cores) are CPU seconds per wall second "
-        "in the window. RSS is the nodes' summed VmRSS at the end of the window divided by connections; in brackets the growth "
+        "in the window. CPU steal is the share of the machine's CPU time the hypervisor gave to other guests in the window: the cores are virtual, and when neighbours are busy the nodes run on less than two cores (latencies rise with it). RSS is the nodes' summed VmRSS at the end of the window divided by connections; in brackets the growth "
         "over the idle nodes' RSS per connection; RSS growth in window is the nodes' summed VmRSS at its end minus at its start "
         "(the figure a soak run watches). In a ramp run each row is the highest step that passed (p99 <= 50 ms, loss <= 0.1%), "
         "the CPU figures cover all its steps, and the last column lists every step.",
