@@ -106,6 +106,13 @@ def cmd_run(args):
     # stdout is small (the summary); stderr carries the progress lines we key the snapshots on.
     reader = threading.Thread(target=lambda: stdout_lines.extend(proc.stdout), daemon=True)
     reader.start()
+    # The nodes' RSS every 15 s, so a long run shows whether memory levels off or keeps growing.
+    result["rss_samples"] = []
+    def sample():
+        while proc.poll() is None:
+            result["rss_samples"].append({"seconds": round(time.time() - started), "rss_kb": [proc_rss_kb(p) for p in pids]})
+            time.sleep(15)
+    threading.Thread(target=sample, daemon=True).start()
     for line in proc.stderr:
         sys.stderr.write(f"  {line}")
         if "window" not in result and " measure]" in line:
