@@ -58,7 +58,7 @@ while [ $# -gt 0 ]; do
         --rooms) ROOMS_OVERRIDE="${2:?--rooms needs a number}"; shift 2 ;;
         --duration) DURATION_OVERRIDE="${2:?--duration needs seconds}"; shift 2 ;;
         --section) SECTION="${2:?--section needs a name}"; shift 2 ;;
-        -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
