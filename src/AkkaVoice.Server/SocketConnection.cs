@@ -158,6 +158,7 @@ public sealed partial class SocketConnection
                     if (item.Membership is { Active: false }) continue;
                     if (!TryAdd(batch, item))
                     {
+                        // Full: send what is there; an empty batch takes any message.
                         await stream.WriteAsync(batch.Written, abort.Token);
                         batch.Clear();
                         TryAdd(batch, item);

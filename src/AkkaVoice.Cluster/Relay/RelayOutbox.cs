@@ -23,9 +23,9 @@ public sealed class RelayOutbox : UntypedActor
     }
 
     private readonly NodeStats stats;
+
+    // The frames collected since the last flush, by relay; a flush is queued exactly while this is not empty.
     private readonly Dictionary<IActorRef, List<VoiceOut>> pending = [];
-    private readonly List<IActorRef> waiting = [];
-    private bool flushQueued;
 
     public RelayOutbox(NodeStats stats) => this.stats = stats;
 
@@ -36,27 +36,17 @@ public sealed class RelayOutbox : UntypedActor
         switch (message)
         {
             case RelayFrame f:
-                if (!pending.TryGetValue(f.Relay, out var frames)) pending.Add(f.Relay, frames = new List<VoiceOut>(4));
-                if (frames.Count == 0) waiting.Add(f.Relay);
+                if (pending.Count == 0) Self.Tell(Flush.Instance);
+                if (!pending.TryGetValue(f.Relay, out var frames)) pending.Add(f.Relay, frames = []);
                 frames.Add(f.Frame);
-                if (!flushQueued)
-                {
-                    flushQueued = true;
-                    Self.Tell(Flush.Instance);
-                }
                 break;
             case Flush:
-                flushQueued = false;
-                foreach (var relay in waiting)
+                foreach (var (relay, list) in pending)
                 {
-                    var list = pending[relay];
                     relay.Tell(list.Count == 1 ? list[0] : new VoiceBatch([.. list]), ActorRefs.NoSender);
                     stats.NodeBatchesSent.Increment();
-                    list.Clear();
                 }
-                waiting.Clear();
-                // Relays of nodes that left keep an empty list; forget them once there are more than a cluster's worth.
-                if (pending.Count > 64) pending.Clear();
+                pending.Clear();
                 break;
             default:
                 Unhandled(message);

@@ -42,7 +42,7 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
     private readonly string room;
     private readonly VoiceSettings settings;
     private readonly NodeStats stats;
-    private readonly IActorRef? outbox;
+    private readonly IActorRef outbox;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Address selfAddress = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
     private readonly Dictionary<uint, Member> members = [];
@@ -62,8 +62,8 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
     private long seq;
     private bool rehomeLogged;
 
-    /// <param name="outbox">The node's <see cref="RelayOutbox"/>; frames for other nodes go through it. Null sends them directly.</param>
-    public RoomActor(string room, VoiceSettings settings, NodeStats stats, IActorRef? outbox)
+    /// <param name="outbox">The node's <see cref="RelayOutbox"/>; frames for other nodes' relays go through it.</param>
+    public RoomActor(string room, VoiceSettings settings, NodeStats stats, IActorRef outbox)
     {
         this.room = room;
         this.settings = settings;
@@ -92,7 +92,7 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string room, VoiceSettings settings, NodeStats stats, IActorRef? outbox = null) =>
+    public static Props Props(string room, VoiceSettings settings, NodeStats stats, IActorRef outbox) =>
         Akka.Actor.Props.Create(() => new RoomActor(room, settings, stats, outbox));
 
     protected override void PreStart()
@@ -136,8 +136,7 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
         }
         // Counted per frame and node, whether or not the outbox then carries it together with others.
         stats.NodeMessagesSent.Increment();
-        if (outbox is not null) outbox.Tell(new RelayFrame(relay, message), ActorRefs.NoSender);
-        else relay.Tell(message, ActorRefs.NoSender);
+        outbox.Tell(new RelayFrame(relay, message), ActorRefs.NoSender);
     }
 
     private void OnJoin(JoinRoom join)

@@ -176,7 +176,8 @@ public sealed class WireSerializer : SerializerWithStringManifest
         return bytes;
     }
 
-    private static void WriteFrame(Span<byte> destination, string room, uint speaker, byte[] payload, long receivedAt)
+    /// <summary>Writes one frame into <paramref name="destination"/> and returns its length.</summary>
+    private static int WriteFrame(Span<byte> destination, string room, uint speaker, byte[] payload, long receivedAt)
     {
         // Room ids are at most 64 ASCII characters, so one length byte is enough.
         int roomBytes = Encoding.UTF8.GetBytes(room, destination[1..]);
@@ -184,6 +185,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
         BinaryPrimitives.WriteUInt32BigEndian(destination[(1 + roomBytes)..], speaker);
         BinaryPrimitives.WriteInt64BigEndian(destination[(5 + roomBytes)..], receivedAt);
         payload.CopyTo(destination[(FrameFixedBytes + roomBytes)..]);
+        return FrameFixedBytes + roomBytes + payload.Length;
     }
 
     private static (string Room, uint Speaker, byte[] Payload, long ReceivedAt) ReadFrame(ReadOnlySpan<byte> frame)
@@ -205,9 +207,8 @@ public sealed class WireSerializer : SerializerWithStringManifest
         int at = 4;
         foreach (var f in frames)
         {
-            int length = FrameSize(f.Room, f.Payload);
+            int length = WriteFrame(bytes.AsSpan(at + 4), f.Room, f.Speaker, f.Payload, f.ReceivedAt);
             BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(at), length);
-            WriteFrame(bytes.AsSpan(at + 4, length), f.Room, f.Speaker, f.Payload, f.ReceivedAt);
             at += 4 + length;
         }
         return bytes;

@@ -15,7 +15,8 @@ public sealed class RoomActorSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
 {
     private readonly VoiceSettings settings = new() { Limits = new Limits { MembersPerRoom = 3 } };
 
-    private IActorRef Room(string id = "r") => Sys.ActorOf(RoomActor.Props(id, settings, new NodeStats()));
+    // The relays here are local probes, so the room never uses its outbox.
+    private IActorRef Room(string id = "r") => Sys.ActorOf(RoomActor.Props(id, settings, new NodeStats(), ActorRefs.Nobody));
 
     private static JoinRoom Join(TestProbe connection, TestProbe relay, long request = 1, uint member = 0, long? since = null, long lastSeq = 0, MemberInfo[]? peers = null) =>
         new("r", request, connection.Ref.Path.Name, connection.Ref, relay.Ref, member, since, lastSeq, peers ?? []);
