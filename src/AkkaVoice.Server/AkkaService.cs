@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
@@ -32,6 +34,7 @@ public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        EnsureAkkaPortFree();
         var system = ActorSystem.Create("akkavoice", config);
         node = VoiceNode.Start(system, stats);
         var cluster = Akka.Cluster.Cluster.Get(system);
@@ -93,6 +96,34 @@ public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Remoting binds with SO_REUSEADDR, which .NET on Linux also turns into SO_REUSEPORT: a second node
+    /// given a port another node already listens on would start without error and take half of that
+    /// node's inbound connections, so its peers would see two systems behind one address and quarantine
+    /// one. This probe binds the port with address reuse only (restarts over TIME_WAIT still work) and
+    /// fails the start with the reason instead.
+    /// </summary>
+    private void EnsureAkkaPortFree()
+    {
+        if (options.AkkaPort == 0) return;
+        var address = IPAddress.TryParse(options.Bind, out var ip) ? ip : Dns.GetHostAddresses(options.Bind)[0];
+        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (OperatingSystem.IsWindows()) probe.ExclusiveAddressUse = true;
+        else probe.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+        try
+        {
+            probe.Bind(new IPEndPoint(address, options.AkkaPort));
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new IOException($"akka port {options.AkkaPort} on {options.Bind} is already in use (another node?); choose another --akka-port", e);
+        }
+    }
+
+    // SOL_SOCKET and SO_REUSEADDR: 1 and 2 on Linux, 0xffff and 4 on macOS and the BSDs.
+    private static int SolSocket => OperatingSystem.IsLinux() ? 1 : 0xffff;
+    private static int SoReuseAddr => OperatingSystem.IsLinux() ? 2 : 4;
 
     private async Task WaitForShardRegionAsync()
     {

@@ -36,6 +36,12 @@ public static class VoiceHost
             await app.RunAsync();
             return 0;
         }
+        catch (IOException e)
+        {
+            // A port already in use, ours (AkkaService) or Kestrel's: a reason, not a stack trace.
+            Log.Fatal("Cannot start: {Reason}", e.Message);
+            return 2;
+        }
         catch (Exception e)
         {
             Log.Fatal(e, "The node stopped on an error");

@@ -18,13 +18,29 @@ public sealed class ThreeNodeCluster : IAsyncLifetime, IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>
+    /// Starts the nodes one after another (each JIT-compiles on start, and two cores starting three at once
+    /// can starve a joiner past the failure detector). A node that is not ready fails the start with every
+    /// node's log, and no process outlives a failed start.
+    /// </summary>
     public async Task InitializeAsync()
     {
-        var first = NodeProcess.Start();
-        await first.WaitReadyAsync();
-        var others = new[] { NodeProcess.Start(first), NodeProcess.Start(first) };
-        await Task.WhenAll(others.Select(n => n.WaitReadyAsync()));
-        Nodes = [first, .. others];
+        var started = new List<NodeProcess>();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                started.Add(NodeProcess.Start(started.FirstOrDefault()));
+                await started[^1].WaitReadyAsync();
+            }
+        }
+        catch (Exception e)
+        {
+            var logs = string.Join("\n", started.Select(n => $"--- node on {n.AkkaAddress} ---\n{n.Log}"));
+            foreach (var node in started) await node.DisposeAsync();
+            throw new InvalidOperationException($"the cluster did not start: {e.Message.Split('\n')[0]}\n{logs}", e);
+        }
+        Nodes = [.. started];
     }
 
     public async Task DisposeAsync()
@@ -222,6 +238,25 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
             }
         }
         return false;
+    }
+}
+
+[Collection("processes")]
+public sealed class PortInUseTests
+{
+    [Fact]
+    public async Task A_second_node_on_a_used_akka_port_exits_2_with_the_reason_and_the_first_keeps_running()
+    {
+        await using var first = NodeProcess.Start();
+        await first.WaitReadyAsync();
+
+        await using var second = NodeProcess.Start(null, "--akka-port", first.AkkaPort.ToString());
+        Assert.Equal(2, await second.WaitExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains($"Cannot start: akka port {first.AkkaPort} on 127.0.0.1 is already in use", second.Log);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await first.Http.GetAsync("readyz")).StatusCode);
+        var cluster = System.Text.Json.JsonDocument.Parse(await first.Http.GetStringAsync("admin/cluster")).RootElement;
+        Assert.Equal(1, cluster.GetProperty("members").GetArrayLength());
     }
 }
 

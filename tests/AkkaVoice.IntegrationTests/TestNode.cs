@@ -79,11 +79,28 @@ public sealed class TestNode : IAsyncDisposable
         }
     }
 
+    private static int nextPort = Random.Shared.Next(0, 8000);
+
+    /// <summary>
+    /// A port for a node to bind, free now, below the ephemeral ranges (32768+ on Linux, 49152+ elsewhere)
+    /// and never handed out twice in this process. A port 0 bind (the TestKit specs' nodes) or an outgoing
+    /// connection anywhere on the machine therefore cannot take it between here and the node's own bind.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            int port = 20000 + Interlocked.Increment(ref nextPort) % 12000;
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
