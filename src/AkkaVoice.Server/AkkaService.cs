@@ -34,7 +34,7 @@ public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        EnsureAkkaPortFree();
+        EnsurePortsFree();
         var system = ActorSystem.Create("akkavoice", config);
         node = VoiceNode.Start(system, stats);
         var cluster = Akka.Cluster.Cluster.Get(system);
@@ -101,23 +101,27 @@ public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.
     /// Remoting binds with SO_REUSEADDR, which .NET on Linux also turns into SO_REUSEPORT: a second node
     /// given a port another node already listens on would start without error and take half of that
     /// node's inbound connections, so its peers would see two systems behind one address and quarantine
-    /// one. This probe binds the port with address reuse only (restarts over TIME_WAIT still work) and
-    /// fails the start with the reason instead.
+    /// one. This probe binds each port with address reuse only (restarts over TIME_WAIT still work) and
+    /// fails the start with the reason instead. The HTTP port is probed too, so that a node whose Kestrel
+    /// could not bind never joins its cluster first.
     /// </summary>
-    private void EnsureAkkaPortFree()
+    private void EnsurePortsFree()
     {
-        if (options.AkkaPort == 0) return;
         var address = IPAddress.TryParse(options.Bind, out var ip) ? ip : Dns.GetHostAddresses(options.Bind)[0];
-        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        if (OperatingSystem.IsWindows()) probe.ExclusiveAddressUse = true;
-        else probe.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
-        try
+        foreach (var (port, name) in new[] { (options.AkkaPort, "akka"), (options.HttpPort, "http") })
         {
-            probe.Bind(new IPEndPoint(address, options.AkkaPort));
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
-        {
-            throw new IOException($"akka port {options.AkkaPort} on {options.Bind} is already in use (another node?); choose another --akka-port", e);
+            if (port == 0) continue;
+            using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            if (OperatingSystem.IsWindows()) probe.ExclusiveAddressUse = true;
+            else probe.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+            try
+            {
+                probe.Bind(new IPEndPoint(address, port));
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
+                throw new IOException($"{name} port {port} on {options.Bind} is already in use (another node?); choose another --{name}-port", e);
+            }
         }
     }
 

@@ -245,14 +245,20 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
 public sealed class PortInUseTests
 {
     [Fact]
-    public async Task A_second_node_on_a_used_akka_port_exits_2_with_the_reason_and_the_first_keeps_running()
+    public async Task A_node_on_a_used_akka_or_http_port_exits_2_with_the_reason_and_the_first_keeps_running()
     {
         await using var first = NodeProcess.Start();
         await first.WaitReadyAsync();
 
-        await using var second = NodeProcess.Start(null, "--akka-port", first.AkkaPort.ToString());
-        Assert.Equal(2, await second.WaitExitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Contains($"Cannot start: akka port {first.AkkaPort} on 127.0.0.1 is already in use", second.Log);
+        await using var sameAkka = NodeProcess.Start(null, "--akka-port", first.AkkaPort.ToString());
+        Assert.Equal(2, await sameAkka.WaitExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains($"Cannot start: akka port {first.AkkaPort} on 127.0.0.1 is already in use", sameAkka.Log);
+
+        // With the first node as its seed: it must not join that cluster before finding its HTTP port taken.
+        await using var sameHttp = NodeProcess.Start(first, "--http-port", first.HttpPort.ToString());
+        Assert.Equal(2, await sameHttp.WaitExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains($"Cannot start: http port {first.HttpPort} on 127.0.0.1 is already in use", sameHttp.Log);
+        Assert.DoesNotContain("Remoting started", sameHttp.Log);
 
         Assert.Equal(System.Net.HttpStatusCode.OK, (await first.Http.GetAsync("readyz")).StatusCode);
         var cluster = System.Text.Json.JsonDocument.Parse(await first.Http.GetStringAsync("admin/cluster")).RootElement;
