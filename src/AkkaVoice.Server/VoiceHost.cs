@@ -32,15 +32,19 @@ public static class VoiceHost
 
         try
         {
-            var app = Build(options, config);
-            await app.RunAsync();
+            await using var app = Build(options, config);
+            try
+            {
+                await app.StartAsync();
+            }
+            catch (IOException e)
+            {
+                // A port already in use (AkkaService probes both before anything binds): a reason, not a stack trace.
+                Log.Fatal("Cannot start: {Reason}", e.Message);
+                return 2;
+            }
+            await app.WaitForShutdownAsync();
             return 0;
-        }
-        catch (IOException e)
-        {
-            // A port already in use, ours (AkkaService) or Kestrel's: a reason, not a stack trace.
-            Log.Fatal("Cannot start: {Reason}", e.Message);
-            return 2;
         }
         catch (Exception e)
         {

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.WebSockets;
+using System.Text.Json;
 using AkkaVoice.Client;
 using Xunit;
 using Xunit.Abstractions;
@@ -260,8 +262,8 @@ public sealed class PortInUseTests
         Assert.Contains($"Cannot start: http port {first.HttpPort} on 127.0.0.1 is already in use", sameHttp.Log);
         Assert.DoesNotContain("Remoting started", sameHttp.Log);
 
-        Assert.Equal(System.Net.HttpStatusCode.OK, (await first.Http.GetAsync("readyz")).StatusCode);
-        var cluster = System.Text.Json.JsonDocument.Parse(await first.Http.GetStringAsync("admin/cluster")).RootElement;
+        Assert.Equal(HttpStatusCode.OK, (await first.Http.GetAsync("readyz")).StatusCode);
+        var cluster = JsonDocument.Parse(await first.Http.GetStringAsync("admin/cluster")).RootElement;
         Assert.Equal(1, cluster.GetProperty("members").GetArrayLength());
     }
 }
