@@ -34,8 +34,17 @@ public sealed class NodeStats
     public StatCounter FramesDroppedSlowReceiver { get; } = new();
     public StatCounter FramesDroppedNotJoined { get; } = new();
 
-    /// <summary>Voice frame messages this node sent to another node (speaker to room, room to relay).</summary>
+    /// <summary>Voice frames this node sent to another node, one per frame and target node (speaker's node to relay, or to or from a room).</summary>
     public StatCounter NodeMessagesSent { get; } = new();
+
+    /// <summary>Text this node sent to another node's hub (<c>said</c>, member events, <c>direct</c>), one per message and target node.</summary>
+    public StatCounter NodeTextMessagesSent { get; } = new();
+
+    /// <summary>Rejoins this node's hub sent: one per room and node when a room moves or restarts, plus repeats of unanswered ones.</summary>
+    public StatCounter Rejoins { get; } = new();
+
+    /// <summary>Text messages refused by the per-connection text rate limit.</summary>
+    public StatCounter TextRateLimited { get; } = new();
 
     /// <summary>
     /// Messages the relay outbox sent to other nodes' relays; each carries one or more of the frames counted in

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using AkkaVoice.Cluster.Directory;
+using AkkaVoice.Cluster.Hub;
 using AkkaVoice.Cluster.Relay;
 using AkkaVoice.Cluster.Rooms;
 using AkkaVoice.Cluster.Users;
@@ -8,8 +9,9 @@ using AkkaVoice.Cluster.Users;
 namespace AkkaVoice.Cluster;
 
 /// <summary>
-/// Everything AkkaVoice runs inside one ActorSystem: the room and user shard regions, the node relay, the
-/// local membership table and the node's counters. The socket host and the tests start one per system.
+/// Everything AkkaVoice runs inside one ActorSystem: the room and user directory shard regions, the
+/// node's hub, relay and relay outbox, the node's rooms as its connections see them, and its counters.
+/// The socket host and the tests start one per system.
 /// </summary>
 public sealed class VoiceNode
 {
@@ -27,16 +29,17 @@ public sealed class VoiceNode
         Directory = new RoomDirectory(settings.ShardCount);
         SelfAddress = Akka.Cluster.Cluster.Get(system).SelfAddress;
 
-        Relay = system.ActorOf(NodeRelay.Props(LocalMembers, Stats), NodeRelay.Name);
-        var outbox = system.ActorOf(RelayOutbox.Props(Stats), RelayOutbox.Name);
+        Relay = system.ActorOf(NodeRelay.Props(LocalRooms, Stats), NodeRelay.Name);
+        Outbox = system.ActorOf(RelayOutbox.Props(Stats), RelayOutbox.Name);
 
         var sharding = ClusterSharding.Get(system);
         var shardingSettings = ClusterShardingSettings.Create(system);
         var extractor = new EntityExtractor(Directory);
-        Rooms = sharding.Start(RoomTypeName, room => RoomActor.Props(room, settings, Stats, outbox), shardingSettings, extractor,
+        Rooms = sharding.Start(RoomTypeName, room => RoomActor.Props(room, settings, Stats, Outbox), shardingSettings, extractor,
             new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, stats), PoisonPill.Instance);
-        Users = sharding.Start(UserTypeName, _ => UserActor.Props(), shardingSettings, extractor,
+        Users = sharding.Start(UserTypeName, _ => UserDirectory.Props(Stats), shardingSettings, extractor,
             new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, null), PoisonPill.Instance);
+        Hub = system.ActorOf(NodeHub.Props(this), NodeHub.Name);
         system.ActorOf(ShardWatcher.Props(Rooms, Stats), "shard-watcher");
         system.ActorOf(ClusterEventLogger.Props(), "cluster-events");
     }
@@ -44,7 +47,7 @@ public sealed class VoiceNode
     public ActorSystem System { get; }
     public VoiceSettings Settings { get; }
     public NodeStats Stats { get; }
-    public LocalMembers LocalMembers { get; } = new();
+    public LocalRooms LocalRooms { get; } = new();
     public RoomDirectory Directory { get; }
 
     /// <summary>This node's address, as other nodes reach it.</summary>
@@ -56,8 +59,14 @@ public sealed class VoiceNode
     /// <summary>The user directory shard region.</summary>
     public IActorRef Users { get; }
 
-    /// <summary>This node's relay.</summary>
+    /// <summary>This node's hub: every connection's text requests, joins and rejoins.</summary>
+    public IActorRef Hub { get; }
+
+    /// <summary>This node's relay: voice frames from other nodes.</summary>
     public IActorRef Relay { get; }
+
+    /// <summary>This node's relay outbox: voice frames to other nodes.</summary>
+    public IActorRef Outbox { get; }
 
     /// <summary>Starts AkkaVoice in a system whose configuration has the cluster provider and an <c>akkavoice</c> section.</summary>
     public static VoiceNode Start(ActorSystem system, NodeStats? stats = null) =>

@@ -6,8 +6,17 @@ namespace AkkaVoice.Cluster;
 /// <summary>How a room sends a voice frame to other nodes.</summary>
 public enum Routing
 {
-    /// <summary>Once to each node that has members of the room other than the speaker.</summary>
+    /// <summary>
+    /// The speaker's node delivers to its own members of the room and sends the frame once to each other
+    /// node with members, which the room tells it (the design).
+    /// </summary>
     Interest,
+
+    /// <summary>
+    /// The speaker's node delivers to its own members and sends the frame to the room, which sends it once to
+    /// each other node with members: one more hop, kept to measure interest routing against.
+    /// </summary>
+    ViaRoom,
 
     /// <summary>Once to every node of the cluster: the old design, kept as a measurable baseline.</summary>
     Broadcast,
@@ -21,6 +30,9 @@ public sealed record VoiceSettings
     public int MaxSimultaneousRebalance { get; init; } = 10;
     public int HistorySize { get; init; } = 100;
     public TimeSpan RoomIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan RoomProbeTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan RejoinGrace { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(1);
     public Limits Limits { get; init; } = new();
 
     /// <summary>Reads <c>akkavoice { ... }</c>; a missing key keeps the contract's default.</summary>
@@ -36,21 +48,27 @@ public sealed record VoiceSettings
             Routing = routing switch
             {
                 "interest" => Routing.Interest,
+                "via-room" => Routing.ViaRoom,
                 "broadcast" => Routing.Broadcast,
-                _ => throw new ConfigurationException($"akkavoice.routing must be interest or broadcast, not '{routing}'"),
+                _ => throw new ConfigurationException($"akkavoice.routing must be interest, via-room or broadcast, not '{routing}'"),
             },
             ShardCount = c.GetInt("shard-count", d.ShardCount),
             MaxSimultaneousRebalance = c.GetInt("max-simultaneous-rebalance", d.MaxSimultaneousRebalance),
-            HistorySize = Math.Max(100, c.GetInt("history-size", d.HistorySize)),
+            HistorySize = c.GetInt("history-size", d.HistorySize),
             RoomIdleTimeout = c.GetTimeSpan("room-idle-timeout", d.RoomIdleTimeout),
+            RoomProbeTimeout = c.GetTimeSpan("room-probe-timeout", d.RoomProbeTimeout),
+            RejoinGrace = c.GetTimeSpan("rejoin-grace", d.RejoinGrace),
+            RetryInterval = c.GetTimeSpan("retry-interval", d.RetryInterval),
             Limits = new Limits
             {
                 MaxFramePayload = l.GetInt("max-frame-payload", dl.MaxFramePayload),
                 MaxTextMessageBytes = l.GetInt("max-text-message-bytes", dl.MaxTextMessageBytes),
-                RoomsPerConnection = Math.Min(256, l.GetInt("rooms-per-connection", dl.RoomsPerConnection)),
+                RoomsPerConnection = l.GetInt("rooms-per-connection", dl.RoomsPerConnection),
                 MembersPerRoom = l.GetInt("members-per-room", dl.MembersPerRoom),
                 VoiceFramesPerSecond = l.GetDouble("voice-frames-per-second", dl.VoiceFramesPerSecond),
                 VoiceFrameBurst = l.GetInt("voice-frame-burst", dl.VoiceFrameBurst),
+                TextMessagesPerSecond = l.GetDouble("text-messages-per-second", dl.TextMessagesPerSecond),
+                TextMessageBurst = l.GetInt("text-message-burst", dl.TextMessageBurst),
                 VoiceQueueFrames = l.GetInt("voice-queue-frames", dl.VoiceQueueFrames),
                 TextQueueMessages = l.GetInt("text-queue-messages", dl.TextQueueMessages),
                 StuckReceiverTimeout = l.GetTimeSpan("stuck-receiver-timeout", dl.StuckReceiverTimeout),
@@ -77,6 +95,13 @@ public sealed record VoiceSettings
         Positive(Limits.MembersPerRoom, "limits.members-per-room");
         Positive(Limits.VoiceFramesPerSecond, "limits.voice-frames-per-second");
         Positive(Limits.VoiceFrameBurst, "limits.voice-frame-burst");
+        Positive(Limits.TextMessagesPerSecond, "limits.text-messages-per-second");
+        Positive(Limits.TextMessageBurst, "limits.text-message-burst");
+        Positive(RoomProbeTimeout.TotalMilliseconds, "room-probe-timeout");
+        Positive(RejoinGrace.TotalMilliseconds, "rejoin-grace");
+        Positive(RetryInterval.TotalMilliseconds, "retry-interval");
+        if (HistorySize < 100) throw new ConfigurationException($"akkavoice.history-size must be at least 100 (the contract keeps the last 100), not {HistorySize}");
+        if (Limits.RoomsPerConnection > 256) throw new ConfigurationException($"akkavoice.limits.rooms-per-connection must be at most 256 (a slot is one byte), not {Limits.RoomsPerConnection}");
         Positive(Limits.VoiceQueueFrames, "limits.voice-queue-frames");
         Positive(Limits.TextQueueMessages, "limits.text-queue-messages");
         Positive(Limits.StuckReceiverTimeout.TotalMilliseconds, "limits.stuck-receiver-timeout");

@@ -12,6 +12,8 @@ public sealed record Limits
     public int MembersPerRoom { get; init; } = 200;
     public double VoiceFramesPerSecond { get; init; } = 100;
     public int VoiceFrameBurst { get; init; } = 200;
+    public double TextMessagesPerSecond { get; init; } = 20;
+    public int TextMessageBurst { get; init; } = 60;
     public int VoiceQueueFrames { get; init; } = 256;
     public int TextQueueMessages { get; init; } = 256;
     public TimeSpan StuckReceiverTimeout { get; init; } = TimeSpan.FromSeconds(10);

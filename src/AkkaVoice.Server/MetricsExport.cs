@@ -23,8 +23,13 @@ public static class MetricsExport
         var delivered = factory.CreateCounter("akkavoice_frames_delivered_total", "Voice frames written to client sockets on this node.");
         var dropped = factory.CreateCounter("akkavoice_frames_dropped_total", "Voice frames dropped on this node, by reason.", "reason");
         var nodeMessages = factory.CreateCounter("akkavoice_node_messages_sent_total", "Voice frame messages this node sent to other nodes.");
+        var textMessages = factory.CreateCounter("akkavoice_node_text_messages_sent_total",
+            "Text messages (said, member events, direct) this node sent to other nodes, one per message and target node.");
+        var rejoins = factory.CreateCounter("akkavoice_room_rejoins_total",
+            "Rejoins this node sent to rooms that moved or restarted: one per room and node (not per member), plus repeats of unanswered ones.");
+        var textLimited = factory.CreateCounter("akkavoice_text_rate_limited_total", "Client text messages refused by the per-connection text rate limit.");
         var batches = factory.CreateCounter("akkavoice_node_batches_sent_total",
-            "Messages this node's rooms sent to other nodes' relays, each carrying one or more voice frames (frames per message = room-to-relay frames / this).");
+            "Messages this node's relay outbox sent to other nodes' relays, each carrying one or more voice frames (frames per message = akkavoice_node_messages_sent_total / this).");
         var relayed = factory.CreateCounter("akkavoice_relay_frames_received_total", "Voice frame messages that reached this node's relay.");
 
         registry.AddBeforeCollectCallback(() =>
@@ -39,6 +44,9 @@ public static class MetricsExport
             dropped.WithLabels("slow-receiver").IncTo(s.FramesDroppedSlowReceiver.Value);
             dropped.WithLabels("not-joined").IncTo(s.FramesDroppedNotJoined.Value);
             nodeMessages.IncTo(s.NodeMessagesSent.Value);
+            textMessages.IncTo(s.NodeTextMessagesSent.Value);
+            textLimited.IncTo(s.TextRateLimited.Value);
+            rejoins.IncTo(s.Rejoins.Value);
             batches.IncTo(s.NodeBatchesSent.Value);
             relayed.IncTo(s.RelayFramesReceived.Value);
         });

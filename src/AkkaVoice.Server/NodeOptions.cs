@@ -58,7 +58,7 @@ public sealed record NodeOptions
         var o = new NodeOptions();
         string? Get(string flag) => values.TryGetValue(flag, out var v) ? v : null;
         var routing = Get("routing") ?? o.Routing;
-        if (routing is not ("interest" or "broadcast")) throw new ArgumentException($"--routing must be interest or broadcast, not '{routing}'");
+        if (routing is not ("interest" or "via-room" or "broadcast")) throw new ArgumentException($"--routing must be interest, via-room or broadcast, not '{routing}'");
         return o with
         {
             HttpPort = Port(Get("http-port"), "http-port") ?? o.HttpPort,

@@ -32,8 +32,6 @@ public sealed partial class SocketConnection
         Session = session;
         this.logger = logger;
         limits = session.Node.Settings.Limits;
-        // Whoever asks for a close, the socket is gone within two grace periods even if the peer never answers.
-        session.Outbound.CloseRequested = () => abort.CancelAfter(CloseGrace * 2);
     }
 
     public Session Session { get; }
@@ -43,14 +41,16 @@ public sealed partial class SocketConnection
 
     public async Task RunAsync()
     {
-        var writer = Task.Run(WriteLoopAsync);
+        var outbound = Session.Outbound;
+        outbound.Attach(new SocketSink(stream, abort.Token));
+        var closer = CloseWhenAskedAsync();
         try
         {
             await ReadLoopAsync();
-            // The client closed, or a limit asked for a close: either way the writer sends the close frame.
-            Session.Outbound.RequestClose((int)WebSocketCloseStatus.NormalClosure, "closing");
-            if (await Task.WhenAny(writer, Task.Delay(CloseGrace)) != writer) socket.Abort();
-            await writer;
+            // The client closed, or a limit asked for a close: either way the closer sends the close frame.
+            outbound.RequestClose((int)WebSocketCloseStatus.NormalClosure, "closing");
+            if (await Task.WhenAny(closer, Task.Delay(CloseGrace)) != closer) socket.Abort();
+            await closer;
             await AwaitPeerCloseAsync();
         }
         finally
@@ -59,7 +59,7 @@ public sealed partial class SocketConnection
             // A socket that sent its close frame is disposed gracefully, so the frame is flushed before the TCP close.
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived) socket.Abort();
             Session.Close();
-            var close = Session.Outbound.CloseRequest;
+            var close = outbound.CloseRequest;
             LogClosed(Session.Id, Session.User, close?.Code ?? 0, close?.Reason ?? "socket gone");
             completion.TrySetResult();
         }
@@ -67,6 +67,23 @@ public sealed partial class SocketConnection
         // it has sent its close frame and aborted. Tearing the TCP connection down at once resets it, and the peer
         // loses that close frame unread; hold the connection for the grace period, as a close of our own does.
         if (failedByWebSocket) await Task.Delay(CloseGrace);
+    }
+
+    /// <summary>Once a close is asked for (by the reader, a limit, or the node), lets the last write finish and sends the close frame.</summary>
+    private async Task CloseWhenAskedAsync()
+    {
+        var outbound = Session.Outbound;
+        await outbound.Closing;
+        // Whoever asked for the close, the socket is gone within two grace periods even if the peer never answers.
+        abort.CancelAfter(CloseGrace * 2);
+        try
+        {
+            await outbound.StopWritingAsync().WaitAsync(CloseGrace, abort.Token);
+            if (outbound.CloseRequest is { } close) await CloseAsync(close.Code, close.Reason);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ConnectionAbortedException or TimeoutException)
+        {
+        }
     }
 
     private async Task ReadLoopAsync()
@@ -77,6 +94,8 @@ public sealed partial class SocketConnection
         {
             while (Session.Outbound.CloseRequest is null)
             {
+                // Flow control: while the connection's answers are backed up, read nothing more from it.
+                while (Session.Outbound.ReadPaused) await Session.Outbound.TextDrained.WaitAsync().AsTask().WaitAsync(abort.Token);
                 // Wait for a message without holding a buffer: idle connections cost no receive memory.
                 var first = await socket.ReceiveAsync(Memory<byte>.Empty, abort.Token);
                 if (first.MessageType == WebSocketMessageType.Close) return;
@@ -138,57 +157,6 @@ public sealed partial class SocketConnection
         return true;
     }
 
-    /// <summary>
-    /// Drains the outbound queue in batches: every message waiting is framed into one buffer and sent in one
-    /// write, so a busy connection pays one flush and one <c>send</c> for many frames. The WebSocket object
-    /// keeps the reading side, control frames and the close handshake.
-    /// </summary>
-    private async Task WriteLoopAsync()
-    {
-        var outbound = Session.Outbound;
-        var batch = new FrameBatch();
-        try
-        {
-            while (true)
-            {
-                await outbound.Signal.WaitAsync();
-                long delivered = 0;
-                while (outbound.CloseRequest is null && outbound.TryDequeue(out var item))
-                {
-                    if (item.Membership is { Active: false }) continue;
-                    if (!TryAdd(batch, item))
-                    {
-                        // Full: send what is there; an empty batch takes any message.
-                        await stream.WriteAsync(batch.Written, abort.Token);
-                        batch.Clear();
-                        TryAdd(batch, item);
-                    }
-                    if (item.Membership is not null) delivered++;
-                }
-                if (!batch.IsEmpty) await stream.WriteAsync(batch.Written, abort.Token);
-                // Give the buffer back between batches, so idle connections hold none.
-                batch.Release();
-                if (delivered > 0) Session.Node.Stats.FramesDelivered.Add(delivered);
-                if (outbound.CloseRequest is { } close)
-                {
-                    await CloseAsync(close.Code, close.Reason);
-                    return;
-                }
-            }
-        }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ConnectionAbortedException)
-        {
-        }
-        finally
-        {
-            batch.Release();
-        }
-    }
-
-    private static bool TryAdd(FrameBatch batch, in OutboundItem item) => item.Membership is { } m
-        ? batch.TryAddVoice(m.Slot, item.Speaker, item.Bytes)
-        : batch.TryAddText(item.Bytes);
-
     /// <summary>After our close frame, reads (and discards) until the peer's close frame, so ours is not lost to a reset.</summary>
     private async Task AwaitPeerCloseAsync()
     {
@@ -213,6 +181,36 @@ public sealed partial class SocketConnection
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort.Token);
         timeout.CancelAfter(CloseGrace);
         await socket.CloseOutputAsync((WebSocketCloseStatus)code, reason, timeout.Token);
+    }
+
+    /// <summary>
+    /// The socket as the outbound queue's sink: messages framed into one pooled buffer (<see cref="FrameBatch"/>)
+    /// and sent in one write on the stream under the WebSocket. The WebSocket keeps the reading side,
+    /// control frames and the close handshake.
+    /// </summary>
+    private sealed class SocketSink(SharedWriteStream stream, CancellationToken abort) : IOutboundSink
+    {
+        private readonly FrameBatch batch = new();
+
+        public bool TryAdd(in OutboundItem item) => item.Membership is { } m
+            ? batch.TryAddVoice(m.Slot, item.Speaker, item.Bytes)
+            : batch.TryAddText(item.Bytes);
+
+        public ValueTask FlushAsync()
+        {
+            var write = stream.WriteAsync(batch.Written, abort);
+            if (!write.IsCompletedSuccessfully) return ClearAfterAsync(write);
+            batch.Clear();
+            return default;
+        }
+
+        private async ValueTask ClearAfterAsync(ValueTask write)
+        {
+            await write;
+            batch.Clear();
+        }
+
+        public void Idle() => batch.Release();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection {Session} of {User} closed (code {Code}: {Reason})")]

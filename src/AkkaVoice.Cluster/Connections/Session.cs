@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
+using AkkaVoice.Cluster.Hub;
+using AkkaVoice.Cluster.Relay;
 using AkkaVoice.Cluster.Rooms;
 using AkkaVoice.Protocol;
 
@@ -7,17 +9,18 @@ namespace AkkaVoice.Cluster.Connections;
 
 /// <summary>
 /// One client connection as the node sees it, independent of the socket: the socket host feeds it what
-/// the client sends and drains <see cref="Outbound"/> to the client. Text goes to the connection actor;
-/// voice frames are checked here, on the reader's thread, and go straight to the room actor.
+/// the client sends and attaches the socket as its <see cref="Outbound"/>'s sink. A session is plain state,
+/// not an actor: its text requests go to the node's <see cref="NodeHub"/>, and its voice frames are handled
+/// here, on the reader's thread: delivered at once to this node's other members of the room, and sent to
+/// the other nodes with members (interest routing) through the relay outbox.
 /// </summary>
 public sealed class Session
 {
     // Slots are given out lowest-free-first, so a connection never uses more than rooms-per-connection of them.
-    private readonly RoomLink?[] slots;
+    private readonly Membership?[] slots;
     private readonly Limits limits;
-    private readonly long ticksPerToken;
-    private double tokens;
-    private long lastRefill;
+    private readonly Routing routing;
+    private TokenBucket voiceTokens, textTokens;
     private long lastNotJoinedError, lastRateLimitedError, lastBadFrameError;
 
     public Session(VoiceNode node, string user, JwtIdentity? identity)
@@ -27,14 +30,14 @@ public sealed class Session
         Identity = identity;
         Id = Guid.NewGuid().ToString("N");
         limits = node.Settings.Limits;
-        slots = new RoomLink?[Math.Clamp(limits.RoomsPerConnection, 1, 256)];
+        routing = node.Settings.Routing;
+        slots = new Membership?[limits.RoomsPerConnection];
         Outbound = new Outbound(limits, node.Stats);
-        ticksPerToken = (long)(Stopwatch.Frequency / limits.VoiceFramesPerSecond);
-        tokens = limits.VoiceFrameBurst;
-        lastRefill = Stopwatch.GetTimestamp();
+        voiceTokens = new TokenBucket(limits.VoiceFramesPerSecond, limits.VoiceFrameBurst);
+        textTokens = new TokenBucket(limits.TextMessagesPerSecond, limits.TextMessageBurst);
         Outbound.EnqueueText(ServerMessages.Welcome(user, Id, node.SelfAddress.ToString()));
-        Actor = node.System.ActorOf(ConnectionActor.Props(this), $"connection-{Id}");
         node.Stats.Connections.Increment();
+        node.Hub.Tell(new NodeHub.Opened(this));
     }
 
     public VoiceNode Node { get; }
@@ -45,10 +48,9 @@ public sealed class Session
     public JwtIdentity? Identity { get; }
 
     public Outbound Outbound { get; }
-    public IActorRef Actor { get; }
 
-    /// <summary>Joined rooms by slot; only the connection actor writes it.</summary>
-    internal RoomLink?[] Slots => slots;
+    /// <summary>Joined rooms by slot; only the hub writes it, the reader reads it for every frame.</summary>
+    internal Membership?[] Slots => slots;
 
     /// <summary>The lowest slot no joined room uses, or -1 when all are taken.</summary>
     internal int FreeSlot() => Array.IndexOf(slots, null);
@@ -57,7 +59,25 @@ public sealed class Session
     public void OnText(ReadOnlySpan<byte> utf8)
     {
         var command = ClientMessages.Parse(utf8, out var error);
-        Actor.Tell(error is null ? command : error);
+        if (command is PingCommand ping)
+        {
+            // Never rate-limited, and answered here: a keep-alive costs the hub nothing.
+            Outbound.EnqueueText(ServerMessages.Pong(ping.Ref), answer: true);
+            return;
+        }
+        if (!textTokens.TryTake(Stopwatch.GetTimestamp()))
+        {
+            Node.Stats.TextRateLimited.Increment();
+            Outbound.EnqueueText(ServerMessages.Error(ErrorCodes.RateLimited,
+                $"more than {limits.TextMessagesPerSecond} text messages a second; this one was not executed", error?.Ref ?? command?.Ref), answer: true);
+            return;
+        }
+        if (error is not null)
+        {
+            Outbound.EnqueueText(ServerMessages.Error(error.Code, error.Message, error.Ref), answer: true);
+            return;
+        }
+        Node.Hub.Tell(new NodeHub.Command(this, command!));
     }
 
     /// <summary>A complete binary message from the client: a voice frame.</summary>
@@ -70,39 +90,52 @@ public sealed class Session
             return;
         }
         Node.Stats.FramesReceived.Increment();
-        if (!TakeToken(now))
+        if (!voiceTokens.TryTake(now))
         {
             Node.Stats.FramesDroppedRateLimited.Increment();
             Throttled(ref lastRateLimitedError, now, ErrorCodes.RateLimited, $"more than {limits.VoiceFramesPerSecond} voice frames a second; excess dropped");
             return;
         }
-        var link = slot < slots.Length ? slots[slot] : null;
-        if (link is null)
+        var membership = slot < slots.Length ? slots[slot] : null;
+        if (membership is not { Active: true })
         {
             Node.Stats.FramesDroppedNotJoined.Increment();
             Throttled(ref lastNotJoinedError, now, ErrorCodes.NotJoined, $"slot {slot} is not a joined room; frame dropped");
             return;
         }
-        // Null while the room moves: the frame is lost, as it would be on the network during the gap.
-        if (link.RoomActor is not { } room) return;
-        room.Tell(new VoiceIn(link.Room, link.Membership.Member, payload.ToArray(), DateTime.UtcNow.Ticks), ActorRefs.NoSender);
-        if (!room.Path.Address.HasLocalScope) Node.Stats.NodeMessagesSent.Increment();
+        // One copy of the payload for every receiver on every node; the reader's buffer is reused.
+        var bytes = payload.ToArray();
+        var room = membership.Room;
+        uint speaker = membership.Member;
+        if (routing == Routing.Broadcast)
+        {
+            // The old design: every frame through the room to every node, this one included.
+            if (room.RoomActor is { } home) SendToRoom(home, room, speaker, bytes);
+            return;
+        }
+        room.FanOut(speaker, bytes);
+        var relays = room.Relays;
+        if (relays.Length == 0) return;
+        if (routing == Routing.ViaRoom)
+        {
+            if (room.RoomActor is { } home) SendToRoom(home, room, speaker, bytes);
+            return;
+        }
+        Node.Stats.NodeMessagesSent.Add(relays.Length);
+        Node.Outbox.Tell(new RelayFrames(relays, new VoiceOut(room.Room, speaker, bytes, DateTime.UtcNow.Ticks)), ActorRefs.NoSender);
     }
 
-    /// <summary>The socket is gone: leave every room and forget the connection.</summary>
+    private void SendToRoom(IActorRef home, LocalRoom room, uint speaker, byte[] bytes)
+    {
+        home.Tell(new VoiceIn(room.Room, speaker, bytes, DateTime.UtcNow.Ticks), ActorRefs.NoSender);
+        if (!home.Path.Address.HasLocalScope) Node.Stats.NodeMessagesSent.Increment();
+    }
+
+    /// <summary>The socket is gone: the hub leaves every room and forgets the connection.</summary>
     public void Close()
     {
         Node.Stats.Connections.Decrement();
-        Node.System.Stop(Actor);
-    }
-
-    private bool TakeToken(long now)
-    {
-        tokens = Math.Min(limits.VoiceFrameBurst, tokens + (double)(now - lastRefill) / ticksPerToken);
-        lastRefill = now;
-        if (tokens < 1) return false;
-        tokens -= 1;
-        return true;
+        Node.Hub.Tell(new NodeHub.Closed(this));
     }
 
     private void Throttled(ref long last, long now, string code, string message)
@@ -110,6 +143,23 @@ public sealed class Session
         // At most one such error a second, so a misbehaving client cannot flood its own text queue.
         if (last != 0 && now - last < Stopwatch.Frequency) return;
         last = now;
-        Outbound.EnqueueText(ServerMessages.Error(code, message, null));
+        Outbound.EnqueueText(ServerMessages.Error(code, message, null), answer: true);
+    }
+
+    /// <summary>A token bucket on the reader's thread (one reader per connection, so no lock).</summary>
+    private struct TokenBucket(double perSecond, int burst)
+    {
+        private readonly long ticksPerToken = (long)(Stopwatch.Frequency / perSecond);
+        private double tokens = burst;
+        private long lastRefill = Stopwatch.GetTimestamp();
+
+        public bool TryTake(long now)
+        {
+            tokens = Math.Min(burst, tokens + (double)(now - lastRefill) / ticksPerToken);
+            lastRefill = now;
+            if (tokens < 1) return false;
+            tokens -= 1;
+            return true;
+        }
     }
 }

@@ -1,29 +1,30 @@
 using Akka.Actor;
+using AkkaVoice.Cluster.Hub;
 using AkkaVoice.Cluster.Rooms;
 
 namespace AkkaVoice.Cluster.Relay;
 
 /// <summary>
-/// One per node, at <c>/user/relay</c>. Receives each frame of a room once and puts it on the outbound
-/// queue of every local member except the speaker: the same payload array for all of them, no copy and
-/// no allocation per receiver.
+/// One per node, at <c>/user/relay</c>: takes the voice frames other nodes send here, each once per node,
+/// and puts each on the outbound queue of every local member of its room except the speaker: the same
+/// payload array for all of them, no copy and no allocation per receiver. An idle socket is written at
+/// once on this thread (see <c>Outbound</c>).
 /// </summary>
 public sealed class NodeRelay : UntypedActor
 {
-    /// <summary>The relay's name under <c>/user</c>; rooms address relays on other nodes by it.</summary>
+    /// <summary>The relay's name under <c>/user</c>; other nodes address it by this name.</summary>
     public const string Name = "relay";
 
-    private readonly LocalMembers members;
+    private readonly LocalRooms rooms;
     private readonly NodeStats stats;
 
-    public NodeRelay(LocalMembers members, NodeStats stats)
+    public NodeRelay(LocalRooms rooms, NodeStats stats)
     {
-        this.members = members;
+        this.rooms = rooms;
         this.stats = stats;
     }
 
-    public static Props Props(LocalMembers members, NodeStats stats) =>
-        Akka.Actor.Props.Create(() => new NodeRelay(members, stats));
+    public static Props Props(LocalRooms rooms, NodeStats stats) => Akka.Actor.Props.Create(() => new NodeRelay(rooms, stats));
 
     protected override void OnReceive(object message)
     {
@@ -44,10 +45,7 @@ public sealed class NodeRelay : UntypedActor
     private void FanOut(VoiceOut frame)
     {
         stats.RelayFramesReceived.Increment();
-        foreach (var m in members.Of(frame.Room))
-        {
-            if (m.Member != frame.Speaker && m.Active) m.Outbound.EnqueueVoice(m, frame.Speaker, frame.Payload);
-        }
+        if (rooms.Find(frame.Room) is { } room) room.FanOut(frame.Speaker, frame.Payload);
         if (frame.ReceivedAt != 0) stats.RelayLatency.Observe(Math.Max(0, DateTime.UtcNow.Ticks - frame.ReceivedAt) / (double)TimeSpan.TicksPerSecond);
     }
 }

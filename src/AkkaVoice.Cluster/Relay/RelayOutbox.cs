@@ -3,15 +3,17 @@ using AkkaVoice.Cluster.Rooms;
 
 namespace AkkaVoice.Cluster.Relay;
 
-/// <summary>A room hands the outbox one frame for one other node's relay.</summary>
-public sealed record RelayFrame(IActorRef Relay, VoiceOut Frame);
+/// <summary>One frame for several other nodes' relays (the other nodes with members of its room).</summary>
+public sealed record RelayFrames(IActorRef[] Relays, VoiceOut Frame);
 
 /// <summary>
-/// One per node, at <c>/user/relay-outbox</c>: the frames this node's rooms send to other nodes' relays
-/// pass through it. It sends what has collected for each relay as one message once it has taken every
-/// frame already in its mailbox (a flush it tells itself lands behind them). A quiet node sends each
-/// frame at once; a busy one sends a few frames per message, and remoting's cost per message, which
-/// is far above its cost per byte, is paid once for all of them.
+/// One per node, at <c>/user/relay-outbox</c>: every voice frame this node sends to other nodes' relays
+/// passes through it, whether a speaker's node sends it (interest routing) or a room (via-room and
+/// broadcast). It sends what has collected for each relay as one message once it has taken every frame
+/// already in its mailbox (a flush it tells itself lands behind them). No timer: a quiet node sends each
+/// frame at once; a busy one sends a few frames per message, and remoting's cost per message, which is
+/// far above its cost per byte, is paid once for all of them. One outbox per node also keeps each
+/// speaker's frames in order on their way to each node.
 /// </summary>
 public sealed class RelayOutbox : UntypedActor
 {
@@ -35,10 +37,13 @@ public sealed class RelayOutbox : UntypedActor
     {
         switch (message)
         {
-            case RelayFrame f:
-                if (pending.Count == 0) Self.Tell(Flush.Instance);
-                if (!pending.TryGetValue(f.Relay, out var frames)) pending.Add(f.Relay, frames = []);
-                frames.Add(f.Frame);
+            case RelayFrames f:
+                foreach (var relay in f.Relays)
+                {
+                    if (pending.Count == 0) Self.Tell(Flush.Instance);
+                    if (!pending.TryGetValue(relay, out var frames)) pending.Add(relay, frames = []);
+                    frames.Add(f.Frame);
+                }
                 break;
             case Flush:
                 foreach (var (relay, list) in pending)

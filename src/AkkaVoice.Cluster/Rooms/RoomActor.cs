@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using AkkaVoice.Cluster.Hub;
 using AkkaVoice.Cluster.Relay;
 using AkkaVoice.Protocol;
 using static Akka.Cluster.ClusterEvent;
@@ -8,23 +9,38 @@ using static Akka.Cluster.ClusterEvent;
 namespace AkkaVoice.Cluster.Rooms;
 
 /// <summary>
-/// One room, a sharded entity on its home node. Holds the members (grouped by the node relay that
-/// serves them), the <c>said</c> sequence and its recent history. Each voice frame goes once to each
-/// node relay that serves a member other than the speaker (or to every node with broadcast routing).
-/// A room is soft state: when it moves or restarts its members' connections join it again.
+/// One room, a sharded entity on its home node: the authority on membership, member ids, the <c>said</c>
+/// sequence and its recent history. Members are grouped by the node (hub) that holds them, and the room
+/// talks to nodes, not to sockets: everything it emits (<c>said</c>, member events, routes) goes once to
+/// each node with members, whose hub fans it out locally. With interest routing voice does not pass
+/// through the room at all: it tells each node the relays of the other nodes with members
+/// (<see cref="RoomRoute"/>) and the speaker's node sends its frames there itself.
+/// A room is soft state: when it moves or restarts, each node's hub joins it again for all its members.
 /// </summary>
-public sealed class RoomActor : ReceiveActor, IWithTimers
+public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
-    private sealed class Member(uint id, string user, IActorRef connection, IActorRef relay)
+    private sealed record Member(uint Id, string User, NodeMembers Node);
+
+    /// <summary>A node with members of the room: its hub (the key), relay and how many members it holds.</summary>
+    private sealed class NodeMembers(IActorRef hub, IActorRef relay)
     {
-        public uint Id { get; } = id;
-        public string User { get; } = user;
-        public IActorRef Connection { get; } = connection;
+        public IActorRef Hub { get; } = hub;
         public IActorRef Relay { get; } = relay;
-        public int RelayIndex { get; set; }
+        public bool Remote { get; } = !hub.Path.Address.HasLocalScope;
+        public int Count { get; set; }
     }
 
-    private sealed record MemberGone(IActorRef Connection);
+    private sealed record HubGone(IActorRef Hub);
+
+    /// <summary>Where a frame goes: this node's relay (told directly), and other nodes' relays (through the outbox).</summary>
+    private sealed record Targets(IActorRef? Local, IActorRef[] Remote)
+    {
+        public static Targets Of(IEnumerable<IActorRef> relays)
+        {
+            var all = relays.ToList();
+            return new Targets(all.FirstOrDefault(r => r.Path.Address.HasLocalScope), all.Where(r => !r.Path.Address.HasLocalScope).ToArray());
+        }
+    }
 
     private sealed class IdleTimeout
     {
@@ -36,31 +52,32 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
         public static readonly RejoinGraceOver Instance = new();
     }
 
-    /// <summary>How long a restarted room waits for the members its rejoiners knew before it calls them gone.</summary>
-    private static readonly TimeSpan RejoinGrace = TimeSpan.FromSeconds(5);
+    private sealed class ProbeOver
+    {
+        public static readonly ProbeOver Instance = new();
+    }
 
     private readonly string room;
     private readonly VoiceSettings settings;
     private readonly NodeStats stats;
     private readonly IActorRef outbox;
     private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly Address selfAddress = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
+    private readonly Akka.Cluster.Cluster cluster = Akka.Cluster.Cluster.Get(Context.System);
     private readonly Dictionary<uint, Member> members = [];
-    private readonly Dictionary<IActorRef, uint> byConnection = [];
+    private readonly Dictionary<IActorRef, NodeMembers> nodes = [];
     private readonly Queue<(long Seq, byte[] Json)> history = new();
     private readonly Dictionary<uint, string> awaited = [];
-    private readonly HashSet<uint> announcedGone = [];
+    private readonly HashSet<Address> probing = [];
     private readonly Random random = new();
 
-    // Routing tables, rebuilt when membership changes so that a frame only walks arrays.
-    private IActorRef[] relays = [];
-    private int[] relayCounts = [];
-    private bool[] relayIsRemote = [];
-    private IActorRef[] allRelays = [];
+    // Relays of every node with members except the speaker's node, split into this node's and the others',
+    // rebuilt when the set of nodes changes (via-room routing); and every node's (broadcast).
+    private Dictionary<IActorRef, Targets> othersOf = [];
+    private Targets everyNode = new(null, []);
     private readonly HashSet<Address> clusterNodes = [];
 
     private long seq;
-    private bool rehomeLogged;
+    private bool saidHere, rehomeLogged;
 
     /// <param name="outbox">The node's <see cref="RelayOutbox"/>; frames for other nodes' relays go through it.</param>
     public RoomActor(string room, VoiceSettings settings, NodeStats stats, IActorRef outbox)
@@ -72,12 +89,26 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
 
         Receive<VoiceIn>(OnVoice);
         Receive<JoinRoom>(OnJoin);
-        Receive<LeaveRoom>(l => RemoveMember(l.Member));
-        Receive<MemberGone>(g =>
+        Receive<RejoinRoom>(OnRejoin);
+        Receive<NoMembers>(_ => ProbeAnswered());
+        Receive<LeaveRoom>(l => RemoveMembers([l.Member]));
+        Receive<HubGone>(g =>
         {
-            if (byConnection.TryGetValue(g.Connection, out var id)) RemoveMember(id);
+            if (!nodes.ContainsKey(g.Hub)) return;
+            RemoveMembers(members.Values.Where(m => m.Node.Hub.Equals(g.Hub)).Select(m => m.Id).ToList());
         });
-        Receive<Say>(OnSay);
+        Receive<Say>(say =>
+        {
+            // Until every node has said what it knows of the room, a say could reuse a seq its members saw.
+            if (probing.Count > 0) Stash.Stash();
+            else OnSay(say);
+        });
+        Receive<ProbeOver>(_ =>
+        {
+            if (probing.Count > 0) log.Warning("Room {Room}: {Nodes} nodes did not answer its start probe in time; chat goes on", room, probing.Count);
+            probing.Clear();
+            Stash.UnstashAll();
+        });
         Receive<GetRoomInfo>(_ => OnInfo());
         Receive<RejoinGraceOver>(_ => AnnounceMissing());
         Receive<IdleTimeout>(_ =>
@@ -92,23 +123,76 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    public IStash Stash { get; set; } = null!;
+
     public static Props Props(string room, VoiceSettings settings, NodeStats stats, IActorRef outbox) =>
         Akka.Actor.Props.Create(() => new RoomActor(room, settings, stats, outbox));
 
     protected override void PreStart()
     {
         stats.RoomsHosted.Increment();
-        log.Info("Room {Room} started on {Node}", room, selfAddress);
+        log.Info("Room {Room} started on {Node}", room, cluster.SelfAddress);
         if (settings.Routing == Routing.Broadcast)
-            Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, InitialStateAsEvents, typeof(MemberUp), typeof(MemberRemoved));
+            cluster.Subscribe(Self, InitialStateAsEvents, typeof(MemberUp), typeof(MemberRemoved));
+        Probe();
         Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, settings.RoomIdleTimeout);
     }
 
     protected override void PostStop()
     {
         stats.RoomsHosted.Decrement();
-        if (settings.Routing == Routing.Broadcast) Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
-        log.Info("Room {Room} stopped on {Node} with {Members} members", room, selfAddress, members.Count);
+        if (settings.Routing == Routing.Broadcast) cluster.Unsubscribe(Self);
+        log.Info("Room {Room} stopped on {Node} with {Members} members", room, cluster.SelfAddress, members.Count);
+    }
+
+    /// <summary>
+    /// A room that throws stops instead of restarting with the same ref: its hubs see it terminate and join
+    /// a fresh incarnation, so no member is left in a room that silently forgot it.
+    /// </summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        try
+        {
+            return base.AroundReceive(receive, message);
+        }
+        catch (Exception e)
+        {
+            log.Error(e, "Room {Room} failed on {Message}; it stops and its members join a fresh one", room, message.GetType().Name);
+            Context.Stop(Self);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Asks every node's hub whether it holds members of this room. A room that starts may be one that moved
+    /// or crashed: the hubs that knew it join it again at once with the seq they saw, and <c>say</c> waits
+    /// for their answers (at most <c>room-probe-timeout</c>), so the sequence goes on without a gap.
+    /// </summary>
+    private void Probe()
+    {
+        var provider = ((ExtendedActorSystem)Context.System).Provider;
+        foreach (var member in cluster.State.Members)
+        {
+            if (member.Status != Akka.Cluster.MemberStatus.Up && member.Status != Akka.Cluster.MemberStatus.WeaklyUp) continue;
+            if (cluster.State.Unreachable.Contains(member)) continue;
+            probing.Add(member.Address);
+            HubAt(provider, member.Address).Tell(new ProbeRoom(room));
+        }
+        if (probing.Count > 0) Timers.StartSingleTimer(ProbeOver.Instance, ProbeOver.Instance, settings.RoomProbeTimeout);
+    }
+
+    private IActorRef HubAt(IActorRefProvider provider, Address address) =>
+        provider.ResolveActorRef(new RootActorPath(address.Equals(cluster.SelfAddress) ? provider.DefaultAddress : address) / "user" / NodeHub.Name);
+
+    private void ProbeAnswered()
+    {
+        if (probing.Count == 0) return;
+        var address = Sender.Path.Address.HasLocalScope ? cluster.SelfAddress : Sender.Path.Address;
+        if (probing.Remove(address) && probing.Count == 0)
+        {
+            Timers.Cancel(ProbeOver.Instance);
+            Stash.UnstashAll();
+        }
     }
 
     private void OnVoice(VoiceIn frame)
@@ -117,38 +201,27 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
         var message = new VoiceOut(room, frame.Speaker, frame.Payload, frame.ReceivedAt);
         if (settings.Routing == Routing.Broadcast)
         {
-            foreach (var relay in allRelays) Send(relay, message, !relay.Path.Address.HasLocalScope);
+            Send(everyNode, message);
             return;
         }
-        for (int i = 0; i < relays.Length; i++)
-        {
-            int others = i == speaker.RelayIndex ? relayCounts[i] - 1 : relayCounts[i];
-            if (others > 0) Send(relays[i], message, relayIsRemote[i]);
-        }
+        // via-room: the speaker's node delivered to its own members already.
+        if (othersOf.TryGetValue(speaker.Node.Hub, out var targets)) Send(targets, message);
     }
 
-    private void Send(IActorRef relay, VoiceOut message, bool remote)
+    private void Send(Targets targets, VoiceOut message)
     {
-        if (!remote)
-        {
-            relay.Tell(message, ActorRefs.NoSender);
-            return;
-        }
+        targets.Local?.Tell(message, ActorRefs.NoSender);
+        if (targets.Remote.Length == 0) return;
         // Counted per frame and node, whether or not the outbox then carries it together with others.
-        stats.NodeMessagesSent.Increment();
-        outbox.Tell(new RelayFrame(relay, message), ActorRefs.NoSender);
+        stats.NodeMessagesSent.Add(targets.Remote.Length);
+        outbox.Tell(new RelayFrames(targets.Remote, message), ActorRefs.NoSender);
     }
 
     private void OnJoin(JoinRoom join)
     {
-        if (join.Member != 0 && members.TryGetValue(join.Member, out var known) && known.Connection.Equals(join.Connection))
+        if (join.Member != 0 && members.TryGetValue(join.Member, out var known) && known.Node.Hub.Equals(join.Hub))
         {
             ReplyJoined(known, join);
-            return;
-        }
-        if (byConnection.TryGetValue(join.Connection, out var existingId))
-        {
-            ReplyJoined(members[existingId], join);
             return;
         }
         if (members.Count >= settings.Limits.MembersPerRoom)
@@ -156,55 +229,84 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
             Sender.Tell(new JoinRefused(room, join.Request, ErrorCodes.RoomFull, $"room {room} has {members.Count} members, the most it takes"));
             return;
         }
+        ContinueSequence(join.LastSeq);
+        var member = Add(NewMemberId(), join.User, join.Hub, join.Relay, out bool newNode);
+        Emit(new RosterChanged(room, [new MemberInfo(member.Id, member.User)], []));
+        ReplyJoined(member, join);
+        if (newNode) SendRoutes();
+    }
 
-        if (join.LastSeq > seq)
-        {
-            // A restarted room continues the sequence its members saw; the history before it is gone.
-            seq = join.LastSeq;
-            history.Clear();
-        }
-        if (join.Rejoin && !rehomeLogged)
+    private void OnRejoin(RejoinRoom rejoin)
+    {
+        ProbeAnswered();
+        if (!rehomeLogged)
         {
             rehomeLogged = true;
-            log.Info("Room {Room} re-homed to {Node}", room, selfAddress);
+            log.Info("Room {Room} re-homed to {Node}", room, cluster.SelfAddress);
         }
-
-        var id = join.Member != 0 && !members.ContainsKey(join.Member) ? join.Member : NewMemberId();
-        awaited.Remove(id);
-        if (join.Rejoin)
+        ContinueSequence(rejoin.LastSeq);
+        var back = new List<MemberInfo>();
+        var renamed = new List<(uint, uint)>();
+        bool newNode = false;
+        foreach (var m in rejoin.Members)
         {
-            foreach (var peer in join.Peers)
+            awaited.Remove(m.Member);
+            if (members.TryGetValue(m.Member, out var existing))
             {
-                if (!members.ContainsKey(peer.Member) && peer.Member != id) awaited.TryAdd(peer.Member, peer.User);
+                if (existing.Node.Hub.Equals(rejoin.Hub)) continue;
+                // A member that joined the rebuilt room meanwhile drew this id: give the returning one another.
+                var fresh = Add(NewMemberId(), m.User, rejoin.Hub, rejoin.Relay, out var added);
+                renamed.Add((m.Member, fresh.Id));
+                back.Add(new MemberInfo(fresh.Id, m.User));
+                newNode |= added;
+                continue;
             }
-            if (awaited.Count > 0 && !Timers.IsTimerActive(RejoinGraceOver.Instance))
-                Timers.StartSingleTimer(RejoinGraceOver.Instance, RejoinGraceOver.Instance, RejoinGrace);
+            Add(m.Member, m.User, rejoin.Hub, rejoin.Relay, out var addedNode);
+            back.Add(m);
+            newNode |= addedNode;
         }
-        var member = new Member(id, join.User, join.Connection, join.Relay);
+        foreach (var peer in rejoin.Peers)
+        {
+            if (!members.ContainsKey(peer.Member)) awaited.TryAdd(peer.Member, peer.User);
+        }
+        if (awaited.Count > 0 && !Timers.IsTimerActive(RejoinGraceOver.Instance))
+            Timers.StartSingleTimer(RejoinGraceOver.Instance, RejoinGraceOver.Instance, settings.RejoinGrace);
+
+        // Hubs tell each local member only what it did not know, so announcing every rejoiner is safe:
+        // a member that joined during the rebuild learns of each one that comes back after it.
+        if (back.Count > 0) Emit(new RosterChanged(room, [.. back], []));
+        Sender.Tell(new RoomRejoined(room, seq, MemberList(), [.. renamed]));
+        if (newNode) SendRoutes();
+    }
+
+    /// <summary>A rebuilt room continues the sequence its members saw; the history before it is gone.</summary>
+    private void ContinueSequence(long lastSeq)
+    {
+        if (lastSeq <= seq) return;
+        if (saidHere)
+            log.Warning("Room {Room} said up to seq {Seq} before a node that saw seq {LastSeq} rejoined; the sequence jumps", room, seq, lastSeq);
+        seq = lastSeq;
+        history.Clear();
+    }
+
+    private Member Add(uint id, string user, IActorRef hub, IActorRef relay, out bool newNode)
+    {
+        newNode = !nodes.TryGetValue(hub, out var node);
+        if (node is null)
+        {
+            node = new NodeMembers(hub, relay);
+            nodes.Add(hub, node);
+            Context.WatchWith(hub, new HubGone(hub));
+        }
+        node.Count++;
+        var member = new Member(id, user, node);
         members.Add(id, member);
-        byConnection.Add(join.Connection, id);
-        Context.WatchWith(join.Connection, new MemberGone(join.Connection));
         Timers.Cancel(IdleTimeout.Instance);
-        RebuildRouting();
-
-        // A member announced as gone that rejoins after all is announced again, so rosters stay true.
-        if (!join.Rejoin || announcedGone.Remove(id))
-        {
-            var joined = new RosterChanged(room, id, join.User, true, ServerMessages.MemberJoined(room, id, join.User));
-            foreach (var other in members.Values)
-            {
-                if (other.Id != id) other.Connection.Tell(joined);
-            }
-        }
-        ReplyJoined(member, join);
+        return member;
     }
 
     private void ReplyJoined(Member member, JoinRoom join)
     {
-        var list = new MemberInfo[members.Count];
-        int i = 0;
-        foreach (var m in members.Values) list[i++] = new MemberInfo(m.Id, m.User);
-
         byte[][] replay = [];
         bool? recovered = null;
         if (join.Since is { } since)
@@ -214,66 +316,101 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
                 ? since == seq
                 : history.Count > 0 && history.Peek().Seq <= since + 1;
         }
-        Sender.Tell(new RoomJoined(room, join.Request, member.Id, seq, list, replay, recovered));
+        Sender.Tell(new RoomJoined(room, join.Request, member.Id, seq, MemberList(), replay, recovered));
+    }
+
+    private MemberInfo[] MemberList()
+    {
+        var list = new MemberInfo[members.Count];
+        int i = 0;
+        foreach (var m in members.Values) list[i++] = new MemberInfo(m.Id, m.User);
+        return list;
     }
 
     private void OnSay(Say say)
     {
         if (!members.TryGetValue(say.Member, out var speaker)) return;
         seq++;
+        saidHere = true;
         var json = ServerMessages.Said(room, speaker.Id, speaker.User, say.Text, seq, null);
         history.Enqueue((seq, json));
         while (history.Count > settings.HistorySize) history.Dequeue();
 
-        var text = new RoomText(room, seq, json);
-        foreach (var m in members.Values)
+        byte[]? speakerJson = say.Ref is null ? null : ServerMessages.Said(room, speaker.Id, speaker.User, say.Text, seq, say.Ref);
+        var text = new RoomText(room, seq, json, speaker.Id, null);
+        foreach (var node in nodes.Values)
         {
-            if (m.Id == speaker.Id && say.Ref is not null)
-                m.Connection.Tell(new RoomText(room, seq, ServerMessages.Said(room, speaker.Id, speaker.User, say.Text, seq, say.Ref)));
-            else
-                m.Connection.Tell(text);
+            bool speakers = ReferenceEquals(node, speaker.Node);
+            Emit(node, speakers && speakerJson is not null ? text with { SpeakerJson = speakerJson } : text);
         }
     }
 
-    private void RemoveMember(uint id)
+    /// <summary>Sends one message to every node with members: one per node, never one per member.</summary>
+    private void Emit(object message)
     {
-        if (!members.Remove(id, out var gone)) return;
-        byConnection.Remove(gone.Connection);
-        Context.Unwatch(gone.Connection);
-        RebuildRouting();
-
-        AnnounceLeft(gone.Id, gone.User);
-        if (members.Count == 0) Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, settings.RoomIdleTimeout);
+        foreach (var node in nodes.Values) Emit(node, message);
     }
 
-    private void AnnounceLeft(uint id, string user)
+    private void Emit(NodeMembers node, object message)
     {
-        var left = new RosterChanged(room, id, user, false, ServerMessages.MemberLeft(room, id, user));
-        foreach (var m in members.Values) m.Connection.Tell(left);
+        if (node.Remote) stats.NodeTextMessagesSent.Increment();
+        node.Hub.Tell(message);
+    }
+
+    private void RemoveMembers(IReadOnlyCollection<uint> ids)
+    {
+        var left = new List<MemberInfo>();
+        var emptied = new List<NodeMembers>();
+        foreach (var id in ids)
+        {
+            if (!members.Remove(id, out var gone)) continue;
+            left.Add(new MemberInfo(gone.Id, gone.User));
+            if (--gone.Node.Count == 0) emptied.Add(gone.Node);
+        }
+        if (left.Count == 0) return;
+        // The emptied nodes hear it too: their hub has other members' memberships to clean up, or none at all.
+        Emit(new RosterChanged(room, [], [.. left]));
+        foreach (var node in emptied)
+        {
+            nodes.Remove(node.Hub);
+            Context.Unwatch(node.Hub);
+        }
+        if (emptied.Count > 0) SendRoutes();
+        if (members.Count == 0) Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, settings.RoomIdleTimeout);
     }
 
     /// <summary>Members the rejoiners knew that did not come back (their node crashed with the room) have left.</summary>
     private void AnnounceMissing()
     {
-        foreach (var (id, user) in awaited)
-        {
-            if (members.ContainsKey(id)) continue;
-            AnnounceLeft(id, user);
-            announcedGone.Add(id);
-        }
-        if (awaited.Count > 0) log.Info("Room {Room} re-homed without {Missing} members; announced them as left", room, awaited.Count);
+        var missing = awaited.Where(a => !members.ContainsKey(a.Key)).Select(a => new MemberInfo(a.Key, a.Value)).ToArray();
         awaited.Clear();
+        if (missing.Length == 0) return;
+        Emit(new RosterChanged(room, [], missing));
+        log.Info("Room {Room} re-homed without {Missing} members; announced them as left", room, missing.Length);
+    }
+
+    /// <summary>Tells each node with members where the room is and which other nodes' relays its speakers feed.</summary>
+    private void SendRoutes()
+    {
+        var next = new Dictionary<IActorRef, Targets>(nodes.Count);
+        foreach (var node in nodes.Values)
+        {
+            var others = nodes.Values.Where(n => !ReferenceEquals(n, node)).Select(n => n.Relay).ToArray();
+            next.Add(node.Hub, Targets.Of(others));
+            node.Hub.Tell(new RoomRoute(room, others));
+        }
+        othersOf = next;
     }
 
     private void OnInfo()
     {
-        var list = members.Values.Select(m => new RoomMemberInfo(m.Id, m.User, NodeOf(m.Relay).ToString())).ToArray();
-        Sender.Tell(new RoomInfo(room, selfAddress.ToString(), seq, list));
+        var list = members.Values.Select(m => new RoomMemberInfo(m.Id, m.User, NodeOf(m.Node.Hub).ToString())).ToArray();
+        Sender.Tell(new RoomInfo(room, cluster.SelfAddress.ToString(), seq, list));
         // A room that only exists because it was asked about has nothing to keep.
         if (members.Count == 0 && seq == 0) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
     }
 
-    private Address NodeOf(IActorRef actor) => actor.Path.Address.HasLocalScope ? selfAddress : actor.Path.Address;
+    private Address NodeOf(IActorRef actor) => actor.Path.Address.HasLocalScope ? cluster.SelfAddress : actor.Path.Address;
 
     private uint NewMemberId()
     {
@@ -282,42 +419,14 @@ public sealed class RoomActor : ReceiveActor, IWithTimers
         while (true)
         {
             var id = (uint)random.NextInt64(1, uint.MaxValue);
-            if (!members.ContainsKey(id)) return id;
+            if (!members.ContainsKey(id) && !awaited.ContainsKey(id)) return id;
         }
-    }
-
-    private void RebuildRouting()
-    {
-        var index = new Dictionary<IActorRef, int>();
-        var counts = new List<int>();
-        foreach (var m in members.Values)
-        {
-            if (!index.TryGetValue(m.Relay, out var i))
-            {
-                i = index.Count;
-                index.Add(m.Relay, i);
-                counts.Add(0);
-            }
-            counts[i]++;
-            m.RelayIndex = i;
-        }
-        relays = new IActorRef[index.Count];
-        relayIsRemote = new bool[index.Count];
-        foreach (var (relay, i) in index)
-        {
-            relays[i] = relay;
-            relayIsRemote[i] = !relay.Path.Address.HasLocalScope;
-        }
-        relayCounts = counts.ToArray();
     }
 
     private void RebuildBroadcast()
     {
         var provider = ((ExtendedActorSystem)Context.System).Provider;
-        allRelays = clusterNodes
-            .Select(a => a.Equals(selfAddress)
-                ? provider.ResolveActorRef(new RootActorPath(provider.DefaultAddress) / "user" / NodeRelay.Name)
-                : provider.ResolveActorRef(new RootActorPath(a) / "user" / NodeRelay.Name))
-            .ToArray();
+        everyNode = Targets.Of(clusterNodes
+            .Select(a => provider.ResolveActorRef(new RootActorPath(a.Equals(cluster.SelfAddress) ? provider.DefaultAddress : a) / "user" / NodeRelay.Name)));
     }
 }

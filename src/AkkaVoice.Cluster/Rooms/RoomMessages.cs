@@ -11,21 +11,30 @@ public interface IRoomMessage
 }
 
 /// <summary>
-/// A connection asks to be a member of a room. <paramref name="Member"/> is 0 for a new membership, or the
-/// member id the connection already holds (a repeated join, or a rejoin after the room moved or restarted).
-/// <paramref name="Request"/> is echoed in the answer; 0 marks a rejoin the client did not ask for, which
-/// the room takes silently (no <c>member-joined</c>). <paramref name="LastSeq"/> is the last <c>said</c> seq
-/// the connection saw, so a restarted room continues the sequence instead of starting again at 1.
-/// <paramref name="Peers"/> (rejoins only) are the other members the connection knew: a restarted room
-/// announces <c>member-left</c> for those that do not come back, such as the members of a crashed node.
+/// A membership, asked for by the hub of the node the client is on. <paramref name="Request"/> is the
+/// hub's id for the request, echoed in the answer. <paramref name="Member"/> is 0 for a new membership, or
+/// the member id the connection holds (a repeated join, answered with the same member and a replay). <paramref name="LastSeq"/> is the last <c>said</c> seq the
+/// node saw of this room (0 when it knew none), so a room rebuilt after a move continues its sequence.
 /// </summary>
-public sealed record JoinRoom(string Room, long Request, string User, IActorRef Connection, IActorRef Relay, uint Member, long? Since, long LastSeq, MemberInfo[] Peers) : IRoomMessage, IWireMessage
-{
-    public bool Rejoin => Request == 0;
-}
+public sealed record JoinRoom(string Room, long Request, string User, IActorRef Hub, IActorRef Relay, uint Member, long? Since, long LastSeq)
+    : IRoomMessage, IWireMessage;
+
+/// <summary>
+/// One node's members of a room, joining it again after the room moved or restarted: one message per node,
+/// not per member. <paramref name="Peers"/> are the other members the node knew, so a rebuilt room can
+/// announce <c>member-left</c> for those that do not come back (their node crashed with the room).
+/// </summary>
+public sealed record RejoinRoom(string Room, IActorRef Hub, IActorRef Relay, MemberInfo[] Members, long LastSeq, MemberInfo[] Peers)
+    : IRoomMessage, IWireMessage;
 
 /// <summary>The room accepted a join. <paramref name="Replay"/> holds the <c>said</c> messages after <c>since</c>, already encoded.</summary>
 public sealed record RoomJoined(string Room, long Request, uint Member, long Seq, MemberInfo[] Members, byte[][] Replay, bool? Recovered) : IWireMessage;
+
+/// <summary>
+/// The room took a node's rejoin. <paramref name="Renamed"/> pairs an old member id with the new one the room
+/// had to give (only when a member that joined the rebuilt room meanwhile drew the same random id).
+/// </summary>
+public sealed record RoomRejoined(string Room, long Seq, MemberInfo[] Members, (uint Old, uint New)[] Renamed) : IWireMessage;
 
 /// <summary>The room refused a join (<c>room-full</c>).</summary>
 public sealed record JoinRefused(string Room, long Request, string Code, string Reason) : IWireMessage;
@@ -33,26 +42,43 @@ public sealed record JoinRefused(string Room, long Request, string Code, string 
 /// <summary>A member leaves; the others get <c>member-left</c>.</summary>
 public sealed record LeaveRoom(string Room, uint Member) : IRoomMessage, IWireMessage;
 
-/// <summary>Chat text from a member; the room numbers it and sends <c>said</c> to every member.</summary>
+/// <summary>Chat text from a member; the room numbers it and sends <c>said</c> to every node with members.</summary>
 public sealed record Say(string Room, uint Member, string Text, string? Ref) : IRoomMessage, IWireMessage;
 
 /// <summary>
-/// One voice frame from a speaker to its room. The payload array is never written again.
+/// One voice frame from a speaker's node to its room (broadcast and via-room routing only; with interest
+/// routing the speaker's node sends frames to the other nodes itself). The payload is never written again.
 /// <paramref name="ReceivedAt"/> is when the speaker's node read it (UTC ticks), for the relay latency metric.
 /// </summary>
 public sealed record VoiceIn(string Room, uint Speaker, byte[] Payload, long ReceivedAt = 0) : IRoomMessage, IWireMessage;
 
-/// <summary>One voice frame from a room to one node's relay, which fans it out to that node's members.</summary>
+/// <summary>One voice frame for one node's relay, which fans it out to that node's members of the room.</summary>
 public sealed record VoiceOut(string Room, uint Speaker, byte[] Payload, long ReceivedAt = 0) : IWireMessage;
 
 /// <summary>Several frames for one node's relay, sent as one message between nodes (see <c>RelayOutbox</c>).</summary>
 public sealed record VoiceBatch(VoiceOut[] Frames) : IWireMessage;
 
-/// <summary>An encoded <c>said</c> from a room to one member's connection.</summary>
-public sealed record RoomText(string Room, long Seq, byte[] Json) : IWireMessage;
+/// <summary>
+/// An encoded <c>said</c> for one node's members of the room. The speaker's node also gets
+/// <paramref name="SpeakerJson"/>, the same message with the speaker's <c>ref</c>, for the speaker alone.
+/// </summary>
+public sealed record RoomText(string Room, long Seq, byte[] Json, uint Speaker, byte[]? SpeakerJson) : IWireMessage;
 
-/// <summary>An encoded <c>member-joined</c> or <c>member-left</c>, with the change itself so the connection can keep the roster.</summary>
-public sealed record RosterChanged(string Room, uint Member, string User, bool Joined, byte[] Json) : IWireMessage;
+/// <summary>Members that joined or left a room, for one node; its hub tells each local member what it did not know.</summary>
+public sealed record RosterChanged(string Room, MemberInfo[] Joined, MemberInfo[] Left) : IWireMessage;
+
+/// <summary>
+/// What a node needs to send its speakers' frames itself: the room's actor and the relays of the
+/// <em>other</em> nodes with members of the room (empty when the node's members are the only ones). The room
+/// sends it to each node with members whenever that set of nodes changes.
+/// </summary>
+public sealed record RoomRoute(string Room, IActorRef[] Relays) : IWireMessage;
+
+/// <summary>A room that has just started asks every node's hub whether it has members of it (see <see cref="RoomActor"/>).</summary>
+public sealed record ProbeRoom(string Room) : IWireMessage;
+
+/// <summary>A hub's answer to <see cref="ProbeRoom"/>: it has no members of the room (a hub that has answers with <see cref="RejoinRoom"/>).</summary>
+public sealed record NoMembers(string Room) : IWireMessage;
 
 /// <summary>Asks a room who is in it (the admin API).</summary>
 public sealed record GetRoomInfo(string Room) : IRoomMessage, IWireMessage;

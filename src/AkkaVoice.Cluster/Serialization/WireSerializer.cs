@@ -15,11 +15,12 @@ namespace AkkaVoice.Cluster.Serialization;
 /// </summary>
 public sealed class WireSerializer : SerializerWithStringManifest
 {
-    private const string VoiceInManifest = "VI", VoiceOutManifest = "VO", JoinRoomManifest = "JR", RoomJoinedManifest = "RJ",
-        JoinRefusedManifest = "JF", LeaveRoomManifest = "LR", SayManifest = "SY", RoomTextManifest = "RT",
-        GetRoomInfoManifest = "GI", RoomInfoManifest = "RI", RegisterManifest = "RC", UnregisterManifest = "UC",
-        SendDirectManifest = "SD", DirectResultManifest = "DR", ClientTextManifest = "CT", RosterManifest = "RO", RegisteredManifest = "UR",
-        VoiceBatchManifest = "VB";
+    private const string VoiceInManifest = "VI", VoiceOutManifest = "VO", VoiceBatchManifest = "VB", JoinRoomManifest = "JR",
+        RejoinRoomManifest = "RR", RoomJoinedManifest = "RJ", RoomRejoinedManifest = "RK", JoinRefusedManifest = "JF",
+        LeaveRoomManifest = "LR", SayManifest = "SY", RoomTextManifest = "RT", RosterManifest = "RO", RouteManifest = "RU",
+        ProbeManifest = "PR", NoMembersManifest = "NM", GetRoomInfoManifest = "GI", RoomInfoManifest = "RI",
+        RegisterManifest = "RG", RegisteredManifest = "UR", UnregisterManifest = "UU", SendDirectManifest = "SD",
+        DirectResultManifest = "DR", DirectTextManifest = "DT";
 
     private static readonly UTF8Encoding Utf8 = new(false, true);
 
@@ -36,20 +37,25 @@ public sealed class WireSerializer : SerializerWithStringManifest
         VoiceOut => VoiceOutManifest,
         VoiceBatch => VoiceBatchManifest,
         JoinRoom => JoinRoomManifest,
+        RejoinRoom => RejoinRoomManifest,
         RoomJoined => RoomJoinedManifest,
+        RoomRejoined => RoomRejoinedManifest,
         JoinRefused => JoinRefusedManifest,
         LeaveRoom => LeaveRoomManifest,
         Say => SayManifest,
         RoomText => RoomTextManifest,
         RosterChanged => RosterManifest,
+        RoomRoute => RouteManifest,
+        ProbeRoom => ProbeManifest,
+        NoMembers => NoMembersManifest,
         GetRoomInfo => GetRoomInfoManifest,
         RoomInfo => RoomInfoManifest,
-        RegisterConnection => RegisterManifest,
-        UserRegistered => RegisteredManifest,
-        UnregisterConnection => UnregisterManifest,
+        RegisterUsers => RegisterManifest,
+        UsersRegistered => RegisteredManifest,
+        UnregisterUser => UnregisterManifest,
         SendDirect => SendDirectManifest,
         DirectResult => DirectResultManifest,
-        ClientText => ClientTextManifest,
+        DirectText => DirectTextManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a wire message of AkkaVoice"),
     };
 
@@ -67,8 +73,11 @@ public sealed class WireSerializer : SerializerWithStringManifest
             switch (obj)
             {
                 case JoinRoom j:
-                    w.Write(j.Room); w.Write(j.Request); w.Write(j.User); WriteRef(w, j.Connection); WriteRef(w, j.Relay);
+                    w.Write(j.Room); w.Write(j.Request); w.Write(j.User); WriteRef(w, j.Hub); WriteRef(w, j.Relay);
                     w.Write(j.Member); w.Write(j.Since.HasValue); w.Write(j.Since ?? 0); w.Write(j.LastSeq);
+                    break;
+                case RejoinRoom j:
+                    w.Write(j.Room); WriteRef(w, j.Hub); WriteRef(w, j.Relay); WriteMembers(w, j.Members); w.Write(j.LastSeq);
                     WriteMembers(w, j.Peers);
                     break;
                 case RoomJoined r:
@@ -77,6 +86,10 @@ public sealed class WireSerializer : SerializerWithStringManifest
                     w.Write(r.Replay.Length);
                     foreach (var b in r.Replay) WriteBytes(w, b);
                     w.Write((byte)(r.Recovered switch { null => 0, false => 1, true => 2 }));
+                    break;
+                case RoomRejoined r:
+                    w.Write(r.Room); w.Write(r.Seq); WriteMembers(w, r.Members); w.Write(r.Renamed.Length);
+                    foreach (var (old, fresh) in r.Renamed) { w.Write(old); w.Write(fresh); }
                     break;
                 case JoinRefused f:
                     w.Write(f.Room); w.Write(f.Request); w.Write(f.Code); w.Write(f.Reason);
@@ -88,10 +101,21 @@ public sealed class WireSerializer : SerializerWithStringManifest
                     w.Write(s.Room); w.Write(s.Member); w.Write(s.Text); WriteOptional(w, s.Ref);
                     break;
                 case RoomText t:
-                    w.Write(t.Room); w.Write(t.Seq); WriteBytes(w, t.Json);
+                    w.Write(t.Room); w.Write(t.Seq); WriteBytes(w, t.Json); w.Write(t.Speaker); w.Write(t.SpeakerJson is not null);
+                    if (t.SpeakerJson is not null) WriteBytes(w, t.SpeakerJson);
                     break;
                 case RosterChanged c:
-                    w.Write(c.Room); w.Write(c.Member); w.Write(c.User); w.Write(c.Joined); WriteBytes(w, c.Json);
+                    w.Write(c.Room); WriteMembers(w, c.Joined); WriteMembers(w, c.Left);
+                    break;
+                case RoomRoute r:
+                    w.Write(r.Room); w.Write(r.Relays.Length);
+                    foreach (var relay in r.Relays) WriteRef(w, relay);
+                    break;
+                case ProbeRoom p:
+                    w.Write(p.Room);
+                    break;
+                case NoMembers n:
+                    w.Write(n.Room);
                     break;
                 case GetRoomInfo g:
                     w.Write(g.Room);
@@ -100,14 +124,14 @@ public sealed class WireSerializer : SerializerWithStringManifest
                     w.Write(i.Room); w.Write(i.Home); w.Write(i.Seq); w.Write(i.Members.Length);
                     foreach (var m in i.Members) { w.Write(m.Member); w.Write(m.User); w.Write(m.Node); }
                     break;
-                case RegisterConnection r:
-                    w.Write(r.User); WriteRef(w, r.Connection);
+                case RegisterUsers r:
+                    WriteRef(w, r.Hub); WriteStrings(w, r.Users);
                     break;
-                case UnregisterConnection u:
-                    w.Write(u.User); WriteRef(w, u.Connection);
+                case UsersRegistered u:
+                    WriteStrings(w, u.Users);
                     break;
-                case UserRegistered u:
-                    w.Write(u.User);
+                case UnregisterUser u:
+                    w.Write(u.User); WriteRef(w, u.Hub);
                     break;
                 case SendDirect d:
                     w.Write(d.User); w.Write(d.From); w.Write(d.Text); WriteOptional(w, d.Ref); w.Write(d.Request);
@@ -115,8 +139,8 @@ public sealed class WireSerializer : SerializerWithStringManifest
                 case DirectResult d:
                     w.Write(d.To); w.Write(d.Delivered); WriteOptional(w, d.Ref); w.Write(d.Request);
                     break;
-                case ClientText c:
-                    WriteBytes(w, c.Json);
+                case DirectText d:
+                    w.Write(d.To); WriteBytes(w, d.Json);
                     break;
                 default:
                     throw new ArgumentException($"{obj.GetType()} is not a wire message of AkkaVoice");
@@ -146,20 +170,25 @@ public sealed class WireSerializer : SerializerWithStringManifest
         return manifest switch
         {
             JoinRoomManifest => ReadJoin(r),
+            RejoinRoomManifest => new RejoinRoom(r.ReadString(), ReadRef(r), ReadRef(r), ReadMembers(r), r.ReadInt64(), ReadMembers(r)),
             RoomJoinedManifest => ReadJoined(r),
+            RoomRejoinedManifest => ReadRejoined(r),
             JoinRefusedManifest => new JoinRefused(r.ReadString(), r.ReadInt64(), r.ReadString(), r.ReadString()),
             LeaveRoomManifest => new LeaveRoom(r.ReadString(), r.ReadUInt32()),
             SayManifest => new Say(r.ReadString(), r.ReadUInt32(), r.ReadString(), ReadOptional(r)),
-            RoomTextManifest => new RoomText(r.ReadString(), r.ReadInt64(), ReadBytes(r)),
-            RosterManifest => new RosterChanged(r.ReadString(), r.ReadUInt32(), r.ReadString(), r.ReadBoolean(), ReadBytes(r)),
+            RoomTextManifest => new RoomText(r.ReadString(), r.ReadInt64(), ReadBytes(r), r.ReadUInt32(), r.ReadBoolean() ? ReadBytes(r) : null),
+            RosterManifest => new RosterChanged(r.ReadString(), ReadMembers(r), ReadMembers(r)),
+            RouteManifest => ReadRoute(r),
+            ProbeManifest => new ProbeRoom(r.ReadString()),
+            NoMembersManifest => new NoMembers(r.ReadString()),
             GetRoomInfoManifest => new GetRoomInfo(r.ReadString()),
             RoomInfoManifest => ReadInfo(r),
-            RegisterManifest => new RegisterConnection(r.ReadString(), ReadRef(r)),
-            UnregisterManifest => new UnregisterConnection(r.ReadString(), ReadRef(r)),
-            RegisteredManifest => new UserRegistered(r.ReadString()),
+            RegisterManifest => new RegisterUsers(ReadRef(r), ReadStrings(r)),
+            RegisteredManifest => new UsersRegistered(ReadStrings(r)),
+            UnregisterManifest => new UnregisterUser(r.ReadString(), ReadRef(r)),
             SendDirectManifest => new SendDirect(r.ReadString(), r.ReadString(), r.ReadString(), ReadOptional(r), r.ReadInt64()),
             DirectResultManifest => new DirectResult(r.ReadString(), r.ReadBoolean(), ReadOptional(r), r.ReadInt64()),
-            ClientTextManifest => new ClientText(ReadBytes(r)),
+            DirectTextManifest => new DirectText(r.ReadString(), ReadBytes(r)),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown AkkaVoice manifest '{manifest}'"),
         };
     }
@@ -233,13 +262,31 @@ public sealed class WireSerializer : SerializerWithStringManifest
         var room = r.ReadString();
         var request = r.ReadInt64();
         var user = r.ReadString();
-        var connection = ReadRef(r);
+        var hub = ReadRef(r);
         var relay = ReadRef(r);
         var member = r.ReadUInt32();
         var hasSince = r.ReadBoolean();
         var since = r.ReadInt64();
         var lastSeq = r.ReadInt64();
-        return new JoinRoom(room, request, user, connection, relay, member, hasSince ? since : null, lastSeq, ReadMembers(r));
+        return new JoinRoom(room, request, user, hub, relay, member, hasSince ? since : null, lastSeq);
+    }
+
+    private static RoomRejoined ReadRejoined(BinaryReader r)
+    {
+        var room = r.ReadString();
+        var seq = r.ReadInt64();
+        var members = ReadMembers(r);
+        var renamed = new (uint, uint)[r.ReadInt32()];
+        for (int i = 0; i < renamed.Length; i++) renamed[i] = (r.ReadUInt32(), r.ReadUInt32());
+        return new RoomRejoined(room, seq, members, renamed);
+    }
+
+    private RoomRoute ReadRoute(BinaryReader r)
+    {
+        var room = r.ReadString();
+        var relays = new IActorRef[r.ReadInt32()];
+        for (int i = 0; i < relays.Length; i++) relays[i] = ReadRef(r);
+        return new RoomRoute(room, relays);
     }
 
     private static RoomJoined ReadJoined(BinaryReader r)
@@ -276,6 +323,19 @@ public sealed class WireSerializer : SerializerWithStringManifest
         var members = new MemberInfo[r.ReadInt32()];
         for (int i = 0; i < members.Length; i++) members[i] = new MemberInfo(r.ReadUInt32(), r.ReadString());
         return members;
+    }
+
+    private static void WriteStrings(BinaryWriter w, string[] values)
+    {
+        w.Write(values.Length);
+        foreach (var v in values) w.Write(v);
+    }
+
+    private static string[] ReadStrings(BinaryReader r)
+    {
+        var values = new string[r.ReadInt32()];
+        for (int i = 0; i < values.Length; i++) values[i] = r.ReadString();
+        return values;
     }
 
     private static void WriteRef(BinaryWriter w, IActorRef actor) => w.Write(Akka.Serialization.Serialization.SerializedActorPath(actor));

@@ -20,19 +20,17 @@ public sealed record ReceivedFrame(byte Slot, uint Member, byte[] Payload) : Rec
 
 /// <summary>
 /// A client connection without a socket: it feeds a real <see cref="Session"/> on a node the way the
-/// socket reader does, and drains its outbound queue the way the socket writer does. Lets multi-node
-/// tests exercise the whole path (session, connection actor, room, relay) in one process.
+/// socket reader does, and is its outbound's sink the way the socket is. Lets multi-node
+/// tests exercise the whole path (session, hub, room, relay) in one process.
 /// </summary>
-public sealed class TestConnection : IAsyncDisposable
+public sealed class TestConnection : IAsyncDisposable, IOutboundSink
 {
     private readonly Channel<Received> received = Channel.CreateUnbounded<Received>();
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task drain;
 
     public TestConnection(VoiceNode node, string user, JwtIdentity? identity = null)
     {
         Session = new Session(node, user, identity);
-        drain = Task.Run(DrainAsync);
+        Session.Outbound.Attach(this);
     }
 
     public Session Session { get; }
@@ -123,36 +121,31 @@ public sealed class TestConnection : IAsyncDisposable
         return await ExpectAsync("joined");
     }
 
-    private async Task DrainAsync()
+    bool IOutboundSink.TryAdd(in OutboundItem item)
     {
-        var outbound = Session.Outbound;
-        while (!stop.IsCancellationRequested)
+        if (item.Membership is { } m)
         {
-            await outbound.Signal.WaitAsync();
-            while (outbound.TryDequeue(out var item))
-            {
-                if (item.Membership is { } m)
-                {
-                    if (!m.Active) continue;
-                    Interlocked.Increment(ref FramesReceived);
-                    received.Writer.TryWrite(new ReceivedFrame(m.Slot, item.Speaker, item.Bytes));
-                }
-                else
-                {
-                    var json = JsonDocument.Parse(item.Bytes).RootElement.Clone();
-                    var text = new ReceivedText(json.GetProperty("type").GetString()!, json);
-                    Texts.Enqueue(text);
-                    received.Writer.TryWrite(text);
-                }
-            }
+            Interlocked.Increment(ref FramesReceived);
+            received.Writer.TryWrite(new ReceivedFrame(m.Slot, item.Speaker, item.Bytes));
+            return true;
         }
+        var json = JsonDocument.Parse(item.Bytes).RootElement.Clone();
+        var text = new ReceivedText(json.GetProperty("type").GetString()!, json);
+        Texts.Enqueue(text);
+        received.Writer.TryWrite(text);
+        return true;
     }
 
-    public async ValueTask DisposeAsync()
+    ValueTask IOutboundSink.FlushAsync() => default;
+
+    void IOutboundSink.Idle()
+    {
+    }
+
+    public ValueTask DisposeAsync()
     {
         Session.Close();
-        stop.Cancel();
         Session.Outbound.RequestClose(1000, "test over");
-        await drain;
+        return ValueTask.CompletedTask;
     }
 }

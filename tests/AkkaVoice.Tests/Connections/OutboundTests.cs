@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AkkaVoice.Cluster;
 using AkkaVoice.Cluster.Connections;
+using AkkaVoice.Cluster.Hub;
 using AkkaVoice.Protocol;
 using Xunit;
 
@@ -10,7 +11,40 @@ public sealed class OutboundTests
 {
     private readonly NodeStats stats = new();
 
-    private Outbound NewOutbound(int voiceFrames = 4, int textMessages = 3, TimeSpan? stuckAfter = null) =>
+    /// <summary>A sink that records every write and, while <see cref="Hold"/> is set, leaves flushes pending like a full TCP window.</summary>
+    private sealed class RecordingSink : IOutboundSink
+    {
+        private readonly List<OutboundItem> pending = [];
+        public List<List<OutboundItem>> Writes { get; } = [];
+        public List<int> WriterThreads { get; } = [];
+        public TaskCompletionSource? Hold { get; set; }
+        public Exception? Fail { get; set; }
+        public int Idles;
+
+        public bool TryAdd(in OutboundItem item)
+        {
+            pending.Add(item);
+            return true;
+        }
+
+        public ValueTask FlushAsync()
+        {
+            if (Fail is { } e) throw e;
+            lock (Writes)
+            {
+                Writes.Add([.. pending]);
+                WriterThreads.Add(Environment.CurrentManagedThreadId);
+            }
+            pending.Clear();
+            return Hold is { } hold ? new ValueTask(hold.Task) : default;
+        }
+
+        public void Idle() => Interlocked.Increment(ref Idles);
+
+        public List<OutboundItem> All() { lock (Writes) return Writes.SelectMany(w => w).ToList(); }
+    }
+
+    private Outbound NewOutbound(int voiceFrames = 4, int textMessages = 4, TimeSpan? stuckAfter = null) =>
         new(new Limits
         {
             VoiceQueueFrames = voiceFrames,
@@ -18,215 +52,198 @@ public sealed class OutboundTests
             StuckReceiverTimeout = stuckAfter ?? TimeSpan.FromSeconds(10),
         }, stats);
 
-    private static Membership MembershipOf(Outbound outbound) => new("lobby", 3, 7, outbound);
+    private static Membership NewMembership() => new(new LocalRoom("lobby"), null!, null!, 3, 7);
 
     private static byte[] Frame(int n) => [(byte)n, (byte)(n >> 8)];
 
     private static byte[] Text(string s) => System.Text.Encoding.UTF8.GetBytes(s);
 
-    private static List<OutboundItem> Drain(Outbound outbound)
+    /// <summary>An outbound whose sink is busy with a first write that has not completed.</summary>
+    private (Outbound, RecordingSink, Membership) Busy(int voiceFrames = 4, int textMessages = 4, TimeSpan? stuckAfter = null)
     {
-        var items = new List<OutboundItem>();
-        while (outbound.TryDequeue(out var item)) items.Add(item);
-        return items;
+        var outbound = NewOutbound(voiceFrames, textMessages, stuckAfter);
+        var sink = new RecordingSink { Hold = new TaskCompletionSource() };
+        outbound.Attach(sink);
+        var membership = NewMembership();
+        outbound.EnqueueVoice(membership, 1, Frame(999));
+        Assert.Single(sink.Writes);
+        return (outbound, sink, membership);
+    }
+
+    private static void Release(RecordingSink sink)
+    {
+        var hold = sink.Hold!;
+        sink.Hold = null;
+        hold.SetResult();
     }
 
     [Fact]
-    public void An_empty_queue_has_nothing_to_take()
+    public void A_message_for_an_idle_connection_is_written_at_once_on_the_callers_thread()
     {
         var outbound = NewOutbound();
-        Assert.False(outbound.TryDequeue(out _));
+        var sink = new RecordingSink();
+        outbound.Attach(sink);
+        var membership = NewMembership();
+
+        outbound.EnqueueVoice(membership, 9, Frame(1));
+        outbound.EnqueueText(Text("hi"));
+
+        Assert.Equal(2, sink.Writes.Count);
+        Assert.All(sink.WriterThreads, t => Assert.Equal(Environment.CurrentManagedThreadId, t));
+        Assert.Equal(9u, sink.Writes[0].Single().Speaker);
         Assert.Equal(0, outbound.Count);
-        Assert.Null(outbound.CloseRequest);
+        Assert.Equal(2, sink.Idles);
+        Assert.Equal(1, stats.FramesDelivered.Value);
     }
 
     [Fact]
-    public void Text_goes_before_voice_whatever_order_they_were_queued_in()
+    public void What_was_queued_before_the_socket_was_attached_goes_first()
     {
         var outbound = NewOutbound();
-        var membership = MembershipOf(outbound);
-        byte[] v1 = Frame(1), v2 = Frame(2), t1 = Text("t1"), t2 = Text("t2");
-        outbound.EnqueueVoice(membership, 10, v1);
-        Assert.True(outbound.EnqueueText(t1));
-        outbound.EnqueueVoice(membership, 11, v2);
-        Assert.True(outbound.EnqueueText(t2));
-        Assert.Equal(4, outbound.Count);
+        outbound.EnqueueText(Text("welcome"));
+        var sink = new RecordingSink();
+        outbound.Attach(sink);
+        outbound.EnqueueText(Text("next"));
 
-        var items = Drain(outbound);
-        Assert.Equal([t1, t2, v1, v2], items.Select(i => i.Bytes));
-        Assert.All(items.Take(2), i => Assert.Null(i.Membership));
-        Assert.All(items.Skip(2), i => Assert.Same(membership, i.Membership));
-        Assert.Equal([10u, 11u], items.Skip(2).Select(i => i.Speaker));
-        Assert.Equal(0, outbound.Count);
+        Assert.Equal(["welcome", "next"], sink.All().Select(i => System.Text.Encoding.UTF8.GetString(i.Bytes)));
     }
 
     [Fact]
-    public void Text_queued_while_voice_waits_jumps_ahead_of_it()
+    public async Task Messages_queued_during_a_write_leave_together_in_the_next_one_text_first()
     {
-        var outbound = NewOutbound();
-        var membership = MembershipOf(outbound);
+        var (outbound, sink, membership) = Busy();
         outbound.EnqueueVoice(membership, 1, Frame(1));
         outbound.EnqueueVoice(membership, 1, Frame(2));
-        Assert.True(outbound.TryDequeue(out var first));
-        Assert.Equal(Frame(1), first.Bytes);
-        var urgent = Text("urgent");
-        outbound.EnqueueText(urgent);
-        Assert.True(outbound.TryDequeue(out var second));
-        Assert.Same(urgent, second.Bytes);
+        outbound.EnqueueText(Text("a"));
+        Assert.Single(sink.Writes);
+
+        Release(sink);
+        await WaitUntil(() => outbound.Count == 0);
+
+        var second = sink.Writes[1];
+        Assert.Equal(3, second.Count);
+        Assert.Null(second[0].Membership);
+        Assert.Equal([Frame(1), Frame(2)], second.Skip(1).Select(i => i.Bytes));
     }
 
     [Fact]
     public void Queued_bytes_are_handed_to_the_writer_as_they_are_without_a_copy()
     {
         var outbound = NewOutbound();
-        var frame = Frame(9);
-        var text = Text("{}");
-        outbound.EnqueueVoice(MembershipOf(outbound), 1, frame);
-        outbound.EnqueueText(text);
-        var items = Drain(outbound);
-        Assert.Same(text, items[0].Bytes);
-        Assert.Same(frame, items[1].Bytes);
+        var sink = new RecordingSink();
+        outbound.Attach(sink);
+        var payload = Frame(5);
+        outbound.EnqueueVoice(NewMembership(), 1, payload);
+        Assert.Same(payload, sink.All().Single().Bytes);
     }
 
     [Fact]
-    public void A_full_voice_queue_drops_its_oldest_frames_and_counts_them()
+    public async Task A_full_voice_queue_drops_its_oldest_frames_and_counts_them()
     {
-        var outbound = NewOutbound(voiceFrames: 4);
-        var membership = MembershipOf(outbound);
-        for (int i = 0; i < 10; i++) outbound.EnqueueVoice(membership, 1, Frame(i));
+        var (outbound, sink, membership) = Busy(voiceFrames: 4);
+        for (int i = 0; i < 6; i++) outbound.EnqueueVoice(membership, 1, Frame(i));
+        Assert.Equal(2, stats.FramesDroppedSlowReceiver.Value);
 
-        Assert.Equal(4, outbound.Count);
-        Assert.Equal(6, stats.FramesDroppedSlowReceiver.Value);
-        Assert.Equal([Frame(6), Frame(7), Frame(8), Frame(9)], Drain(outbound).Select(i => i.Bytes));
-        // Briefly full is not stuck.
-        Assert.Null(outbound.CloseRequest);
+        Release(sink);
+        await WaitUntil(() => outbound.Count == 0);
+        Assert.Equal([Frame(2), Frame(3), Frame(4), Frame(5)], sink.Writes[1].Select(i => i.Bytes));
     }
 
     [Fact]
-    public void Dropping_voice_never_drops_text()
+    public async Task Dropping_voice_never_drops_text()
     {
-        var outbound = NewOutbound(voiceFrames: 2, textMessages: 3);
-        var membership = MembershipOf(outbound);
-        var text = Text("keep me");
-        outbound.EnqueueText(text);
-        for (int i = 0; i < 50; i++) outbound.EnqueueVoice(membership, 1, Frame(i));
-        Assert.Equal(48, stats.FramesDroppedSlowReceiver.Value);
-        Assert.True(outbound.TryDequeue(out var first));
-        Assert.Same(text, first.Bytes);
+        var (outbound, sink, membership) = Busy(voiceFrames: 2);
+        outbound.EnqueueText(Text("keep"));
+        for (int i = 0; i < 5; i++) outbound.EnqueueVoice(membership, 1, Frame(i));
+        Release(sink);
+        await WaitUntil(() => outbound.Count == 0);
+        Assert.Contains(sink.All(), i => i.Membership is null);
     }
 
     [Fact]
-    public void A_full_text_queue_refuses_more_text_and_asks_to_close_with_1013()
+    public void Unasked_for_text_past_the_limit_closes_with_1013_but_answers_never_do()
     {
-        var outbound = NewOutbound(textMessages: 3);
-        byte[][] texts = [Text("1"), Text("2"), Text("3")];
-        foreach (var t in texts) Assert.True(outbound.EnqueueText(t));
+        var (outbound, _, _) = Busy(textMessages: 3);
+        for (int i = 0; i < 5; i++) Assert.True(outbound.EnqueueText(Text($"answer {i}"), answer: true));
         Assert.Null(outbound.CloseRequest);
 
-        Assert.False(outbound.EnqueueText(Text("4")));
-
-        var close = Assert.NotNull(outbound.CloseRequest);
-        Assert.Equal(1013, close.Code);
-        Assert.Equal(Outbound.TryAgainLater, close.Code);
-        Assert.False(string.IsNullOrWhiteSpace(close.Reason));
-        // Text is never dropped: what was queued is still there, in order.
-        Assert.Equal(texts, Drain(outbound).Select(i => i.Bytes));
+        Assert.False(outbound.EnqueueText(Text("event")));
+        Assert.Equal(1013, outbound.CloseRequest!.Value.Code);
+        Assert.True(outbound.Closing.IsCompleted);
     }
 
     [Fact]
-    public void Once_a_close_is_asked_for_nothing_more_is_queued()
+    public async Task The_reader_pauses_while_more_than_half_the_text_limit_is_pending()
+    {
+        var (outbound, sink, _) = Busy(textMessages: 4);
+        outbound.EnqueueText(Text("1"), answer: true);
+        outbound.EnqueueText(Text("2"), answer: true);
+        Assert.False(outbound.ReadPaused);
+        outbound.EnqueueText(Text("3"), answer: true);
+        Assert.True(outbound.ReadPaused);
+        var resumed = outbound.TextDrained.WaitAsync().AsTask();
+
+        Release(sink);
+        await resumed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(outbound.ReadPaused);
+    }
+
+    [Fact]
+    public void Once_a_close_is_asked_for_nothing_more_is_queued_or_written()
     {
         var outbound = NewOutbound();
-        var membership = MembershipOf(outbound);
-        outbound.EnqueueVoice(membership, 1, Frame(1));
-        outbound.RequestClose(1000, "bye");
-
-        Assert.False(outbound.EnqueueText(Text("late")));
-        outbound.EnqueueVoice(membership, 1, Frame(2));
-
-        Assert.Equal(1, outbound.Count);
-        Assert.Equal((1000, "bye"), outbound.CloseRequest);
-    }
-
-    [Fact]
-    public void The_first_close_asked_for_is_the_one_kept()
-    {
-        var outbound = NewOutbound(textMessages: 1);
+        var sink = new RecordingSink();
+        outbound.Attach(sink);
         outbound.RequestClose(1001, "going away");
-        outbound.RequestClose(1013, "later");
-        outbound.EnqueueText(Text("1"));
-        outbound.EnqueueText(Text("2"));
+        outbound.RequestClose(1000, "later");
+
+        Assert.False(outbound.EnqueueText(Text("x"), answer: true));
+        outbound.EnqueueVoice(NewMembership(), 1, Frame(1));
+        Assert.Empty(sink.Writes);
         Assert.Equal((1001, "going away"), outbound.CloseRequest);
     }
 
     [Fact]
-    public void The_close_callback_is_invoked_exactly_once()
+    public void A_frame_of_a_membership_that_left_is_not_written()
     {
-        var outbound = NewOutbound(textMessages: 1);
-        int calls = 0;
-        outbound.CloseRequested = () => Interlocked.Increment(ref calls);
-
-        Assert.True(outbound.EnqueueText(Text("1")));
-        Assert.Equal(0, calls);
-        Assert.False(outbound.EnqueueText(Text("2")));
-        Assert.False(outbound.EnqueueText(Text("3")));
-        outbound.RequestClose(1000, "bye");
-        outbound.EnqueueVoice(MembershipOf(outbound), 1, Frame(1));
-
-        Assert.Equal(1, calls);
-        Assert.Equal(1013, outbound.CloseRequest?.Code);
+        var (outbound, sink, membership) = Busy();
+        outbound.EnqueueVoice(membership, 1, Frame(1));
+        membership.Deactivate();
+        Release(sink);
+        Assert.True(SpinWait.SpinUntil(() => outbound.Count == 0, TimeSpan.FromSeconds(10)));
+        Assert.Single(sink.Writes);
     }
 
     [Fact]
-    public void The_close_callback_is_invoked_once_when_many_threads_ask_at_once()
+    public async Task Stop_writing_waits_for_the_write_in_progress()
+    {
+        var (outbound, sink, _) = Busy();
+        var stopped = outbound.StopWritingAsync();
+        await Task.Delay(50);
+        Assert.False(stopped.IsCompleted);
+        Release(sink);
+        await stopped.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void A_write_that_fails_closes_the_connection_without_throwing_at_the_caller()
     {
         var outbound = NewOutbound();
-        int calls = 0;
-        outbound.CloseRequested = () => Interlocked.Increment(ref calls);
-        Parallel.For(0, 64, i => outbound.RequestClose(4000 + i, "close"));
-        Assert.Equal(1, calls);
-        Assert.InRange(outbound.CloseRequest!.Value.Code, 4000, 4063);
-    }
-
-    [Fact]
-    public void Queuing_text_or_voice_or_asking_to_close_wakes_the_writer()
-    {
-        var textOutbound = NewOutbound();
-        var pending = textOutbound.Signal.WaitAsync();
-        Assert.False(pending.IsCompleted);
-        textOutbound.EnqueueText(Text("x"));
-        Assert.True(pending.IsCompleted);
-
-        var voiceOutbound = NewOutbound();
-        pending = voiceOutbound.Signal.WaitAsync();
-        Assert.False(pending.IsCompleted);
-        voiceOutbound.EnqueueVoice(MembershipOf(voiceOutbound), 1, Frame(1));
-        Assert.True(pending.IsCompleted);
-
-        var closeOutbound = NewOutbound();
-        pending = closeOutbound.Signal.WaitAsync();
-        Assert.False(pending.IsCompleted);
-        closeOutbound.RequestClose(1000, "bye");
-        Assert.True(pending.IsCompleted);
+        outbound.Attach(new RecordingSink { Fail = new IOException("reset") });
+        outbound.EnqueueVoice(NewMembership(), 1, Frame(1));
+        Assert.Equal(Outbound.InternalError, outbound.CloseRequest!.Value.Code);
     }
 
     [Fact]
     public async Task A_receiver_whose_voice_queue_stays_full_past_the_stuck_timeout_is_closed_with_1013()
     {
         var stuckAfter = TimeSpan.FromMilliseconds(50);
-        var outbound = NewOutbound(voiceFrames: 4, stuckAfter: stuckAfter);
-        int calls = 0;
-        outbound.CloseRequested = () => Interlocked.Increment(ref calls);
-        var membership = MembershipOf(outbound);
-        for (int i = 0; i < 4; i++) outbound.EnqueueVoice(membership, 1, Frame(i));
-
-        // The first dropped frame starts the clock; nobody takes a frame from here on.
-        outbound.EnqueueVoice(membership, 1, Frame(4));
+        var (outbound, _, membership) = Busy(voiceFrames: 4, stuckAfter: stuckAfter);
+        for (int i = 0; i < 5; i++) outbound.EnqueueVoice(membership, 1, Frame(i));
         var fullSince = Stopwatch.StartNew();
         Assert.Null(outbound.CloseRequest);
 
-        var deadline = TimeSpan.FromSeconds(10);
-        while (outbound.CloseRequest is null && fullSince.Elapsed < deadline)
+        while (outbound.CloseRequest is null && fullSince.Elapsed < TimeSpan.FromSeconds(10))
         {
             await Task.Delay(10);
             outbound.EnqueueVoice(membership, 1, Frame(5));
@@ -235,25 +252,23 @@ public sealed class OutboundTests
         var close = Assert.NotNull(outbound.CloseRequest);
         Assert.Equal(1013, close.Code);
         Assert.True(fullSince.Elapsed >= stuckAfter, $"closed after {fullSince.Elapsed}, before the stuck timeout");
-        Assert.Equal(1, calls);
         // The frames of a receiver that is being closed are of no use to anyone.
         Assert.Equal(0, outbound.Count);
     }
 
     [Fact]
-    public async Task A_receiver_that_takes_a_frame_is_not_stuck_even_if_its_queue_fills_again()
+    public async Task A_receiver_that_takes_frames_is_not_stuck_even_if_its_queue_fills_again()
     {
-        var outbound = NewOutbound(voiceFrames: 4, stuckAfter: TimeSpan.FromMilliseconds(50));
-        var membership = MembershipOf(outbound);
+        var (outbound, sink, membership) = Busy(voiceFrames: 4, stuckAfter: TimeSpan.FromMilliseconds(50));
         for (int i = 0; i < 5; i++) outbound.EnqueueVoice(membership, 1, Frame(i));
-        var fullSince = Stopwatch.StartNew();
-
-        // Let the stuck timeout pass while the queue is full...
-        while (fullSince.Elapsed < TimeSpan.FromMilliseconds(100)) await Task.Delay(20);
-        // ...then the writer takes a frame, and the queue fills and overflows again at once.
-        Assert.True(outbound.TryDequeue(out _));
-        outbound.EnqueueVoice(membership, 1, Frame(5));
-        outbound.EnqueueVoice(membership, 1, Frame(6));
+        await Task.Delay(100);
+        // The write completes and takes the queue; the next one blocks again and the queue overflows at once.
+        var next = new TaskCompletionSource();
+        var hold = sink.Hold!;
+        sink.Hold = next;
+        hold.SetResult();
+        await WaitUntil(() => outbound.Count == 0);
+        for (int i = 0; i < 6; i++) outbound.EnqueueVoice(membership, 1, Frame(i));
 
         Assert.Null(outbound.CloseRequest);
         Assert.Equal(4, outbound.Count);
@@ -266,5 +281,17 @@ public sealed class OutboundTests
         Assert.Equal(256, limits.VoiceQueueFrames);
         Assert.Equal(256, limits.TextQueueMessages);
         Assert.Equal(TimeSpan.FromSeconds(10), limits.StuckReceiverTimeout);
+        Assert.Equal(20, limits.TextMessagesPerSecond);
+        Assert.Equal(60, limits.TextMessageBurst);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(10)) throw new TimeoutException("condition never held");
+            await Task.Delay(5);
+        }
     }
 }

@@ -13,7 +13,8 @@ public sealed class EntityExtractorTests
 
     public static TheoryData<object, string> RoomMessages() => new()
     {
-        { new JoinRoom("lobby", 1, "alice", ActorRefs.Nobody, ActorRefs.Nobody, 0, null, 0, []), "lobby" },
+        { new JoinRoom("lobby", 1, "alice", ActorRefs.Nobody, ActorRefs.Nobody, 0, null, 0), "lobby" },
+        { new RejoinRoom("lobby", ActorRefs.Nobody, ActorRefs.Nobody, [], 0, []), "lobby" },
         { new LeaveRoom("room-42", 1), "room-42" },
         { new Say("team.red:general", 1, "hi", null), "team.red:general" },
         { new VoiceIn("lobby", 1, [1]), "lobby" },
@@ -22,28 +23,39 @@ public sealed class EntityExtractorTests
 
     public static TheoryData<object, string> UserMessages() => new()
     {
-        { new RegisterConnection("alice", ActorRefs.Nobody), "alice" },
-        { new UnregisterConnection("alice", ActorRefs.Nobody), "alice" },
-        { new SendDirect("bob", "alice", "psst", null), "bob" },
+        { new RegisterUsers(ActorRefs.Nobody, ["alice"]), "alice" },
+        { new UnregisterUser("alice", ActorRefs.Nobody), "alice" },
+        { new SendDirect("bob", "alice", "psst", null, 1), "bob" },
     };
 
     [Theory]
     [MemberData(nameof(RoomMessages))]
-    [MemberData(nameof(UserMessages))]
-    public void A_room_or_user_message_goes_to_its_entity_in_the_directory_shard(object message, string entity)
+    public void A_room_message_goes_to_its_room_in_the_directory_shard(object message, string room)
     {
-        Assert.Equal(entity, Extractor.EntityId(message));
-        Assert.Equal(Directory.ShardOf(entity), Extractor.ShardId(message));
-        Assert.Equal(Directory.ShardOf(entity), Extractor.ShardId(entity));
+        Assert.Equal(room, Extractor.EntityId(message));
+        Assert.Equal(Directory.ShardOf(room), Extractor.ShardId(message));
+        Assert.Equal(Directory.ShardOf(room), Extractor.ShardId(room));
         Assert.Same(message, Extractor.EntityMessage(message));
+    }
+
+    [Theory]
+    [MemberData(nameof(UserMessages))]
+    public void A_user_message_goes_to_the_directory_entry_of_its_users_shard(object message, string user)
+    {
+        var shard = Directory.ShardOf(user);
+        var entry = Extractor.EntityId(message)!;
+        Assert.Equal(EntityExtractor.UserEntryPrefix + shard, entry);
+        Assert.Equal(shard, Extractor.ShardId(message));
+        Assert.Equal(shard, Extractor.ShardId(entry));
     }
 
     public static TheoryData<object> OtherMessages() => new()
     {
         new VoiceOut("lobby", 1, [1]),
         new RoomJoined("lobby", 1, 1, 0, [], [], null),
-        new DirectResult("bob", true, null),
-        new ClientText([]),
+        new DirectResult("bob", true, null, 1),
+        new DirectText("bob", []),
+        new NoMembers("lobby"),
         "lobby",
         42,
     };

@@ -19,7 +19,7 @@ public sealed class RelayOutboxSpec(ITestOutputHelper output) : Akka.TestKit.Xun
         var relay = CreateTestProbe();
         var frame = new VoiceOut("r", 1, [1, 2, 3]);
 
-        outbox.Tell(new RelayFrame(relay.Ref, frame));
+        outbox.Tell(new RelayFrames([relay.Ref], frame));
 
         Assert.Same(frame, relay.ExpectMsg<VoiceOut>());
         Assert.Equal(1, stats.NodeBatchesSent.Value);
@@ -35,7 +35,7 @@ public sealed class RelayOutboxSpec(ITestOutputHelper output) : Akka.TestKit.Xun
 
         for (uint i = 0; i < Frames; i++)
         {
-            foreach (var relay in relays) outbox.Tell(new RelayFrame(relay.Ref, new VoiceOut("r", i, [(byte)i])));
+            outbox.Tell(new RelayFrames([.. relays.Select(r => r.Ref)], new VoiceOut("r", i, [(byte)i])));
         }
 
         int messages = 0;

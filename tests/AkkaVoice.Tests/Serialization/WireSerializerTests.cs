@@ -84,7 +84,7 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
         var types = typeof(IWireMessage).Assembly.GetTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IWireMessage).IsAssignableFrom(t))
             .ToList();
-        Assert.Equal(18, types.Count);
+        Assert.Equal(23, types.Count);
 
         var serializer = Assert.IsType<WireSerializer>(Sys.Serialization.FindSerializerForType(typeof(IWireMessage)));
         var manifests = types.Select(t =>
@@ -181,26 +181,53 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
     [MemberData(nameof(Sinces))]
     public void A_join_round_trips_with_or_without_since(long? since)
     {
-        var message = new JoinRoom("lobby", 42, "alice", TestActor, RemoteRef("/user/relay"), 7, since, 99, []);
+        var message = new JoinRoom("lobby", 42, "alice", TestActor, RemoteRef("/user/relay"), 7, since, 99);
         var back = RoundTrip(message);
-        SameActor(message.Connection, back.Connection);
+        SameActor(message.Hub, back.Hub);
         SameActor(message.Relay, back.Relay);
-        Assert.Empty(back.Peers);
-        Assert.Equal(message, back with { Connection = message.Connection, Relay = message.Relay, Peers = message.Peers });
+        Assert.Equal(message, back with { Hub = message.Hub, Relay = message.Relay });
         Assert.Equal(since, back.Since);
     }
 
     [Fact]
-    public void A_rejoin_round_trips_with_a_remote_connection_and_a_local_relay()
+    public void A_rejoin_round_trips_with_a_remote_hub_a_local_relay_its_members_and_peers()
     {
+        MemberInfo[] members = [new(9, "bob"), new(10, "bea")];
         MemberInfo[] peers = [new(1, "alice"), new(uint.MaxValue, new string('p', 64))];
-        var message = new JoinRoom(new string('z', 64), 0, "bob", RemoteRef("/user/connections/c1"), TestActor, uint.MaxValue, null, long.MaxValue, peers);
+        var message = new RejoinRoom(new string('z', 64), RemoteRef("/user/hub"), TestActor, members, long.MaxValue, peers);
         var back = RoundTrip(message);
-        Assert.True(back.Rejoin);
-        SameActor(message.Connection, back.Connection);
+        SameActor(message.Hub, back.Hub);
         SameActor(message.Relay, back.Relay);
+        Assert.Equal(members, back.Members);
         Assert.Equal(peers, back.Peers);
-        Assert.Equal(message, back with { Connection = message.Connection, Relay = message.Relay, Peers = message.Peers });
+        Assert.Equal((message.Room, message.LastSeq), (back.Room, back.LastSeq));
+    }
+
+    [Fact]
+    public void A_rejoin_answer_round_trips_with_renamed_members()
+    {
+        var back = RoundTrip(new RoomRejoined("lobby", 12, [new(1, "alice"), new(5, "bob")], [(4, 5)]));
+        Assert.Equal(("lobby", 12L), (back.Room, back.Seq));
+        Assert.Equal([new MemberInfo(1, "alice"), new MemberInfo(5, "bob")], back.Members);
+        Assert.Equal([(4u, 5u)], back.Renamed);
+    }
+
+    [Fact]
+    public void A_route_round_trips_with_remote_and_local_relays()
+    {
+        var relays = new[] { RemoteRef("/user/relay"), TestActor };
+        var back = RoundTrip(new RoomRoute("lobby", relays));
+        Assert.Equal("lobby", back.Room);
+        Assert.Equal(2, back.Relays.Length);
+        for (int i = 0; i < relays.Length; i++) SameActor(relays[i], back.Relays[i]);
+        Assert.Empty(RoundTrip(new RoomRoute("lobby", [])).Relays);
+    }
+
+    [Fact]
+    public void A_start_probe_and_its_empty_answer_round_trip()
+    {
+        Assert.Equal(new ProbeRoom("lobby"), RoundTrip(new ProbeRoom("lobby")));
+        Assert.Equal(new NoMembers("lobby"), RoundTrip(new NoMembers("lobby")));
     }
 
     public static TheoryData<bool?> Recovereds() => [null, false, true];
@@ -269,13 +296,17 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
     [Theory]
     [InlineData(0L)]
     [InlineData(long.MaxValue)]
-    public void Room_text_round_trips_with_its_bytes(long seq)
+    public void Room_text_round_trips_with_its_bytes_and_the_speakers_copy(long seq)
     {
-        var json = ServerMessages.Said("lobby", 1, "alice", Unicode, seq, "r");
-        var back = RoundTrip(new RoomText("lobby", seq, json));
-        Assert.Equal(("lobby", seq), (back.Room, back.Seq));
+        var json = ServerMessages.Said("lobby", 1, "alice", Unicode, seq, null);
+        var mine = ServerMessages.Said("lobby", 1, "alice", Unicode, seq, "r");
+        var back = RoundTrip(new RoomText("lobby", seq, json, 1, mine));
+        Assert.Equal(("lobby", seq, 1u), (back.Room, back.Seq, back.Speaker));
         Assert.Equal(json, back.Json);
-        Assert.Empty(RoundTrip(new RoomText("lobby", seq, [])).Json);
+        Assert.Equal(mine, back.SpeakerJson);
+        var plain = RoundTrip(new RoomText("lobby", seq, [], uint.MaxValue, null));
+        Assert.Empty(plain.Json);
+        Assert.Null(plain.SpeakerJson);
     }
 
     [Fact]
@@ -310,34 +341,37 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
     // ---- users ----
 
     [Fact]
-    public void Registering_a_connection_round_trips_for_local_and_remote_connections()
+    public void Registering_users_round_trips_for_local_and_remote_hubs()
     {
-        foreach (var connection in new[] { TestActor, RemoteRef("/user/connections/c9") })
+        foreach (var hub in new[] { TestActor, RemoteRef("/user/hub") })
         {
-            var back = RoundTrip(new RegisterConnection("alice", connection));
-            Assert.Equal("alice", back.User);
-            SameActor(connection, back.Connection);
+            var back = RoundTrip(new RegisterUsers(hub, ["alice", new string('u', 64)]));
+            Assert.Equal(["alice", new string('u', 64)], back.Users);
+            SameActor(hub, back.Hub);
         }
     }
 
     [Fact]
-    public void Unregistering_a_connection_round_trips_for_local_and_remote_connections()
+    public void Unregistering_a_user_round_trips()
     {
-        foreach (var connection in new[] { TestActor, RemoteRef("/user/connections/c9") })
-        {
-            var back = RoundTrip(new UnregisterConnection(new string('u', 64), connection));
-            Assert.Equal(new string('u', 64), back.User);
-            SameActor(connection, back.Connection);
-        }
+        var back = RoundTrip(new UnregisterUser("alice", RemoteRef("/user/hub")));
+        Assert.Equal("alice", back.User);
+        SameActor(RemoteRef("/user/hub"), back.Hub);
     }
 
     [Fact]
-    public void A_connection_ref_round_trips_to_the_very_same_local_actor()
+    public void A_hub_ref_round_trips_to_the_very_same_local_actor()
     {
         var probe = fixture.Kit.CreateTestProbe();
-        var back = RoundTrip(new RegisterConnection("alice", probe.Ref));
-        back.Connection.Tell("hello");
+        var back = RoundTrip(new RegisterUsers(probe.Ref, ["alice"]));
+        back.Hub.Tell("hello");
         probe.ExpectMsg("hello");
+    }
+
+    [Fact]
+    public void A_registration_answer_round_trips()
+    {
+        Assert.Equal(["alice", "bob"], RoundTrip(new UsersRegistered(["alice", "bob"])).Users);
     }
 
     [Theory]
@@ -361,28 +395,21 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
     }
 
     [Fact]
-    public void A_registration_answer_round_trips()
+    public void A_roster_change_round_trips_with_members_joined_and_left()
     {
-        Assert.Equal(new UserRegistered("alice"), RoundTrip(new UserRegistered("alice")));
-    }
-
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void A_roster_change_round_trips(bool joined)
-    {
-        var json = ServerMessages.MemberJoined("lobby", 7, "bob");
-        var back = RoundTrip(new RosterChanged("lobby", 7, "bob", joined, json));
-        Assert.Equal(("lobby", 7u, "bob", joined), (back.Room, back.Member, back.User, back.Joined));
-        Assert.Equal(json, back.Json);
+        var back = RoundTrip(new RosterChanged("lobby", [new(7, "bob"), new(8, new string('u', 64))], [new(uint.MaxValue, "carol")]));
+        Assert.Equal("lobby", back.Room);
+        Assert.Equal([new MemberInfo(7, "bob"), new MemberInfo(8, new string('u', 64))], back.Joined);
+        Assert.Equal([new MemberInfo(uint.MaxValue, "carol")], back.Left);
     }
 
     [Fact]
-    public void Client_text_round_trips_with_its_bytes()
+    public void Direct_text_round_trips_with_its_bytes()
     {
         var json = Encoding.UTF8.GetBytes($$"""{"type":"direct","from":"alice","text":{{System.Text.Json.JsonSerializer.Serialize(Unicode)}}}""");
-        Assert.Equal(json, RoundTrip(new ClientText(json)).Json);
-        Assert.Equal(Payload(1500), RoundTrip(new ClientText(Payload(1500))).Json);
-        Assert.Empty(RoundTrip(new ClientText([])).Json);
+        var back = RoundTrip(new DirectText("bob", json));
+        Assert.Equal("bob", back.To);
+        Assert.Equal(json, back.Json);
+        Assert.Empty(RoundTrip(new DirectText("bob", [])).Json);
     }
 }

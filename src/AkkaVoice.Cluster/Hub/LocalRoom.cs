@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+
+namespace AkkaVoice.Cluster.Hub;
+
+/// <summary>
+/// What this node knows of one room it has members of: the local memberships (what a frame fans out to),
+/// the room actor and the relays of the other nodes with members (where this node's speakers send their
+/// frames), the roster as this node's members were told it, and the last <c>said</c> seq. Only the hub
+/// writes it; socket readers and the relay read <see cref="Members"/>, <see cref="RoomActor"/> and
+/// <see cref="Relays"/>, each an immutable value swapped whole, so a read never locks.
+/// </summary>
+public sealed class LocalRoom(string room)
+{
+    private volatile Membership[] members = [];
+    private volatile IActorRef? roomActor;
+    private volatile IActorRef[] relays = [];
+
+    public string Room { get; } = room;
+
+    public Membership[] Members => members;
+
+    /// <summary>The room actor while it is known; null while the room moves and the hub joins it again.</summary>
+    public IActorRef? RoomActor { get => roomActor; set => roomActor = value; }
+
+    /// <summary>The relays of the other nodes with members of the room; empty when this node's members are all.</summary>
+    public IActorRef[] Relays { get => relays; set => relays = value; }
+
+    /// <summary>The room's members as this node's members were told (hub only).</summary>
+    public Dictionary<uint, string> Roster { get; } = [];
+
+    /// <summary>The last <c>said</c> seq this node delivered for the room (hub only).</summary>
+    public long LastSeq { get; set; }
+
+    /// <summary>Puts a frame on the queue of every local member but the speaker; the payload is shared, never copied.</summary>
+    public void FanOut(uint speaker, byte[] payload)
+    {
+        foreach (var m in members)
+        {
+            if (m.Member != speaker && m.Active) m.Outbound.EnqueueVoice(m, speaker, payload);
+        }
+    }
+
+    internal void Add(Membership membership) => members = [.. members, membership];
+
+    internal void Remove(Membership membership) => members = Array.FindAll(members, m => !ReferenceEquals(m, membership));
+}
+
+/// <summary>This node's <see cref="LocalRoom"/>s by room id, shared by the hub (which writes) and the fan-out paths (which read).</summary>
+public sealed class LocalRooms
+{
+    private readonly ConcurrentDictionary<string, LocalRoom> rooms = new(StringComparer.Ordinal);
+
+    public LocalRoom? Find(string room) => rooms.TryGetValue(room, out var local) ? local : null;
+
+    internal LocalRoom GetOrAdd(string room) => rooms.GetOrAdd(room, r => new LocalRoom(r));
+
+    internal void Remove(LocalRoom room) => rooms.TryRemove(new KeyValuePair<string, LocalRoom>(room.Room, room));
+
+    internal IEnumerable<LocalRoom> All => rooms.Values;
+
+    /// <summary>Rooms with at least one local member.</summary>
+    public int Count => rooms.Count;
+}

@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AkkaVoice.Tests.Cluster;
+
+/// <summary>The node is the unit of fan-out: local first, then once per other node with members, for voice and text alike.</summary>
+public sealed class DataPlaneSpec(ITestOutputHelper output) : ClusterSpec(output, 3)
+{
+    [Fact]
+    public async Task A_speakers_frames_reach_its_own_nodes_listeners_without_the_room()
+    {
+        var room = RoomHomedOn(0);
+        await using var alice = Cluster.Connect(1, "alice");
+        await using var bob = Cluster.Connect(1, "bob");
+        await using var carol = Cluster.Connect(2, "carol");
+        var a = await alice.JoinAsync(room);
+        await bob.JoinAsync(room);
+        await carol.JoinAsync(room);
+        await AwaitAssertAsync(() => Assert.NotEmpty(Cluster[1].LocalRooms.Find(room)!.Relays), TimeSpan.FromSeconds(5));
+
+        for (int i = 0; i < 40; i++) alice.SendFrame((byte)a.Num("slot"), [(byte)i]);
+        await AwaitAssertAsync(() =>
+        {
+            Assert.Equal(40, bob.FramesReceived);
+            Assert.Equal(40, carol.FramesReceived);
+        }, TimeSpan.FromSeconds(10));
+
+        // Bob got the frames on node 1 itself; only carol's node got them across, straight from node 1.
+        Assert.Equal(0, Cluster[1].Stats.RelayFramesReceived.Value);
+        Assert.Equal(40, Cluster[1].Stats.NodeMessagesSent.Value);
+        Assert.Equal(40, Cluster[2].Stats.RelayFramesReceived.Value);
+        // The room's home has no members: no frame went there or came from there.
+        Assert.Equal(0, Cluster[0].Stats.RelayFramesReceived.Value);
+        Assert.Equal(0, Cluster[0].Stats.NodeMessagesSent.Value);
+    }
+
+    [Fact]
+    public async Task A_said_crosses_to_each_other_node_once_however_many_members_are_there()
+    {
+        var room = RoomHomedOn(0);
+        var members = new List<TestConnection>();
+        try
+        {
+            foreach (var (node, user) in new[] { (0, "ann"), (1, "bob"), (1, "bea"), (1, "ben"), (2, "cat"), (2, "cid"), (2, "coy") })
+            {
+                var c = Cluster.Connect(node, user);
+                members.Add(c);
+                await c.JoinAsync(room);
+            }
+            long before = Cluster.Nodes.Sum(n => n.Stats.NodeTextMessagesSent.Value);
+
+            members[1].Send($$"""{"type":"say","room":"{{room}}","text":"hello","ref":"s1"}""");
+            foreach (var m in members)
+            {
+                var said = await m.ExpectAsync("said");
+                Assert.Equal("hello", said.Str("text"));
+                Assert.Equal(m == members[1] ? "s1" : null, said.Str("ref"));
+            }
+
+            // From the home (node 0) to node 1 and node 2: two, not one per remote member (six).
+            Assert.Equal(2, Cluster.Nodes.Sum(n => n.Stats.NodeTextMessagesSent.Value) - before);
+        }
+        finally
+        {
+            foreach (var m in members) await m.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_room_that_moves_is_rejoined_once_per_node_and_every_speakers_order_holds_for_every_receiver()
+    {
+        var room = RoomHomedOn(2);
+        await using var alice = Cluster.Connect(0, "alice");
+        await using var amy = Cluster.Connect(0, "amy");
+        await using var bob = Cluster.Connect(1, "bob");
+        await using var bea = Cluster.Connect(1, "bea");
+        await using var ben = Cluster.Connect(1, "ben");
+        var a = await alice.JoinAsync(room);
+        var b = await bob.JoinAsync(room);
+        foreach (var c in new[] { amy, bea, ben }) await c.JoinAsync(room);
+        await AwaitAssertAsync(async () => Assert.Equal(Cluster[2].SelfAddress.ToString(), await HomeOfAsync(Cluster[0], room)),
+            TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(250));
+
+        using var stop = new CancellationTokenSource();
+        var speakers = new[] { (alice, (byte)a.Num("slot")), (bob, (byte)b.Num("slot")) }.Select(s => Task.Run(async () =>
+        {
+            for (int i = 0; !stop.IsCancellationRequested && i < 10_000; i++)
+            {
+                s.Item1.SendFrame(s.Item2, BitConverter.GetBytes(i));
+                await Task.Delay(20);
+            }
+        })).ToArray();
+
+        await Task.Delay(500);
+        await Cluster.LeaveAsync(2);
+        await AwaitAssertAsync(async () => Assert.NotEqual(Cluster[2].SelfAddress.ToString(), await HomeOfAsync(Cluster[0], room)),
+            TimeSpan.FromSeconds(20));
+        await Task.Delay(500);
+        stop.Cancel();
+        await Task.WhenAll(speakers);
+
+        // Each node rejoined the moved room with one message for all of its members (retries aside: none needed here).
+        Output.WriteLine($"rejoins: node 0 {Cluster[0].Stats.Rejoins.Value}, node 1 {Cluster[1].Stats.Rejoins.Value}");
+        Assert.Equal(1, Cluster[0].Stats.Rejoins.Value);
+        Assert.Equal(1, Cluster[1].Stats.Rejoins.Value);
+
+        var speakerOf = new Dictionary<uint, string> { [(uint)a.Num("member")] = "alice", [(uint)b.Num("member")] = "bob" };
+        foreach (var listener in new[] { alice, amy, bob, bea, ben })
+        {
+            var last = new ConcurrentDictionary<uint, int>();
+            int frames = 0;
+            while (true)
+            {
+                ReceivedFrame f;
+                try
+                {
+                    f = await listener.NextFrameAsync(TimeSpan.FromMilliseconds(300));
+                }
+                catch (TimeoutException)
+                {
+                    break;
+                }
+                frames++;
+                int n = BitConverter.ToInt32(f.Payload);
+                Assert.True(n > last.GetValueOrDefault(f.Member, -1), $"{listener.Session.User} got {speakerOf[f.Member]}'s frame {n} after {last[f.Member]}");
+                last[f.Member] = n;
+            }
+            Output.WriteLine($"{listener.Session.User}: {frames} frames");
+            Assert.True(frames > 0, $"{listener.Session.User} heard nothing");
+        }
+    }
+}
