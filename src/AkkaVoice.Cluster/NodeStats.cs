@@ -43,6 +43,9 @@ public sealed class NodeStats
     /// </summary>
     public StatCounter NodeBatchesSent { get; } = new();
 
+    /// <summary>Text messages (<c>said</c>, member events, <c>direct</c>) this node sent to other nodes, one per message and target node.</summary>
+    public StatCounter NodeTextMessagesSent { get; } = new();
+
     /// <summary>Voice frame messages that reached this node's relay, from any node.</summary>
     public StatCounter RelayFramesReceived { get; } = new();
 

@@ -25,6 +25,8 @@ public static class MetricsExport
         var nodeMessages = factory.CreateCounter("akkavoice_node_messages_sent_total", "Voice frame messages this node sent to other nodes.");
         var batches = factory.CreateCounter("akkavoice_node_batches_sent_total",
             "Messages this node's rooms sent to other nodes' relays, each carrying one or more voice frames (frames per message = room-to-relay frames / this).");
+        var textMessages = factory.CreateCounter("akkavoice_node_text_messages_sent_total",
+            "Text messages (said, member events, direct) this node sent to other nodes, one per message and target node.");
         var relayed = factory.CreateCounter("akkavoice_relay_frames_received_total", "Voice frame messages that reached this node's relay.");
 
         registry.AddBeforeCollectCallback(() =>
@@ -40,6 +42,7 @@ public static class MetricsExport
             dropped.WithLabels("not-joined").IncTo(s.FramesDroppedNotJoined.Value);
             nodeMessages.IncTo(s.NodeMessagesSent.Value);
             batches.IncTo(s.NodeBatchesSent.Value);
+            textMessages.IncTo(s.NodeTextMessagesSent.Value);
             relayed.IncTo(s.RelayFramesReceived.Value);
         });
         return registry;
