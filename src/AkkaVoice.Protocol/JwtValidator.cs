@@ -1,6 +1,9 @@
-using System.Security.Cryptography;
+using System.Buffers;
+using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace AkkaVoice.Protocol;
 
@@ -31,13 +34,19 @@ public sealed record JwtIdentity(string User, IReadOnlyList<string>? Rooms)
 }
 
 /// <summary>
-/// Validates compact HS256 JSON Web Tokens against one shared secret. Only <c>alg: HS256</c> is accepted, so a
-/// token cannot choose a weaker or different algorithm (<c>none</c>, or an asymmetric one whose public key
-/// would be mistaken for the HMAC secret).
+/// Validates compact HS256 JSON Web Tokens against one shared secret. The signature is checked by
+/// <c>Microsoft.IdentityModel.JsonWebTokens</c>, configured to accept only <c>alg: HS256</c>, so a token cannot
+/// choose a weaker or different algorithm (<c>none</c>, HS384/HS512, or an asymmetric one whose public key would
+/// be mistaken for the HMAC secret). Before that the token is read strictly here, for what the library lets
+/// through: three parts, each in its one canonical base64url spelling; JSON objects without duplicate names (so
+/// no two parsers can disagree on which <c>alg</c> or <c>exp</c> counts); <c>alg</c> spelled exactly; no
+/// <c>crit</c> header; and the claims AkkaVoice gives meaning to (<c>sub</c>, <c>exp</c>, <c>nbf</c>, <c>rooms</c>).
 /// </summary>
 /// <remarks>
-/// Expiry is checked with no clock-skew allowance: a token is expired from the instant <c>now &gt;= exp</c>,
-/// and not yet valid while <c>now &lt; nbf</c>. Issuers that run on other clocks must leave their own margin.
+/// The clock skew is zero (<see cref="ClockSkew"/>): a token is expired from the instant <c>now &gt;= exp</c>
+/// (fractions of a second count), and not yet valid while <c>now &lt; nbf</c>. Issuers that run on other clocks
+/// must leave their own margin. The times are compared here against the injected <see cref="TimeProvider"/>
+/// rather than by the library, whose clock cannot be replaced and which lets a token through at its <c>exp</c> second.
 /// The class is immutable and safe to share between threads.
 /// </remarks>
 public sealed class JwtValidator
@@ -45,21 +54,38 @@ public sealed class JwtValidator
     /// <summary>Longest token accepted, in characters. Bounds the work an unauthenticated client can cause.</summary>
     public const int MaxTokenLength = 8 * 1024;
 
-    private const int Sha256Length = 32;
+    /// <summary>Shortest secret accepted, in UTF-8 bytes: HS256 needs a key of at least 256 bits (RFC 7518 section 3.2).</summary>
+    public const int MinSecretBytes = 32;
 
-    // Duplicate names are refused outright: otherwise two parsers could disagree on which "alg" or "exp" counts.
+    /// <summary>How far a token's <c>exp</c> and <c>nbf</c> may be off the node's clock: not at all.</summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.Zero;
+
     private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 8, AllowDuplicateProperties = false };
 
-    private readonly byte[] _key;
+    private readonly JsonWebTokenHandler _handler = new() { MaximumTokenSizeInBytes = MaxTokenLength };
+    private readonly TokenValidationParameters _parameters;
     private readonly TimeProvider _time;
 
     /// <summary>Creates a validator whose HMAC key is the UTF-8 encoding of <paramref name="secret"/>.</summary>
-    /// <exception cref="ArgumentException">The secret is null or empty: anyone could forge tokens with an empty key.</exception>
+    /// <exception cref="ArgumentException">The secret is null, empty, or shorter than <see cref="MinSecretBytes"/> bytes.</exception>
     public JwtValidator(string secret, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(secret);
-        _key = Encoding.UTF8.GetBytes(secret);
+        var key = Encoding.UTF8.GetBytes(secret);
+        if (key.Length < MinSecretBytes)
+            throw new ArgumentException($"the JWT secret must be at least {MinSecretBytes} bytes (HS256 needs a 256-bit key), not {key.Length}", nameof(secret));
         _time = time ?? TimeProvider.System;
+        _parameters = new TokenValidationParameters
+        {
+            IssuerSigningKey = new SymmetricSecurityKey(key),
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            RequireSignedTokens = true,
+            ValidateIssuer = false,
+            ValidateAudience = false,
+            // Checked in ReadClaims against the injected clock, see the remarks.
+            ValidateLifetime = false,
+            ClockSkew = ClockSkew,
+        };
     }
 
     /// <summary>
@@ -69,54 +95,42 @@ public sealed class JwtValidator
     /// </summary>
     public JwtIdentity? Validate(string? token, out string error)
     {
-        try
-        {
-            return ValidateCore(token, out error);
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
-        {
-            // Parse errors are expected on hostile input; their messages may echo token content, so they are dropped.
-            error = "token is malformed";
-            return null;
-        }
-    }
-
-    private JwtIdentity? ValidateCore(string? token, out string error)
-    {
         if (string.IsNullOrEmpty(token)) return Fail(out error, "token is missing");
         if (token.Length > MaxTokenLength) return Fail(out error, $"token is longer than {MaxTokenLength} characters");
 
-        var dot1 = token.IndexOf('.');
-        var dot2 = dot1 < 0 ? -1 : token.IndexOf('.', dot1 + 1);
-        if (dot2 < 0 || token.IndexOf('.', dot2 + 1) >= 0) return Fail(out error, "token must have exactly three parts");
+        var parts = token.Split('.');
+        if (parts.Length != 3) return Fail(out error, "token must have exactly three parts");
+        if (!parts.All(IsCanonicalBase64Url)) return Fail(out error, "token is not valid base64url");
 
-        if (!TryDecodeBase64Url(token.AsSpan(0, dot1), out var headerJson)
-            || !TryDecodeBase64Url(token.AsSpan(dot1 + 1, dot2 - dot1 - 1), out var payloadJson)
-            || !TryDecodeBase64Url(token.AsSpan(dot2 + 1), out var signature))
-            return Fail(out error, "token is not valid base64url");
+        using var header = ParseObject(parts[0]);
+        if (header is null) return Fail(out error, "token header is not a JSON object");
+        var root = header.RootElement;
+        if (!root.TryGetProperty("alg", out var alg) || alg.ValueKind != JsonValueKind.String || !alg.ValueEquals(SecurityAlgorithms.HmacSha256))
+            return Fail(out error, "token alg must be HS256");
+        // RFC 7515 requires refusing a token whose critical extensions are not understood; none are.
+        if (root.TryGetProperty("crit", out _)) return Fail(out error, "token header has unsupported crit extensions");
 
-        // The header is read before the signature is checked only to learn the algorithm; nothing else in it is trusted.
-        using (var header = ParseObject(headerJson))
-        {
-            if (header is null) return Fail(out error, "token header is not a JSON object");
-            var root = header.RootElement;
-            if (!root.TryGetProperty("alg", out var alg) || alg.ValueKind != JsonValueKind.String || !alg.ValueEquals("HS256"))
-                return Fail(out error, "token alg must be HS256");
-            // RFC 7515 requires refusing a token whose critical extensions are not understood; none are.
-            if (root.TryGetProperty("crit", out _)) return Fail(out error, "token header has unsupported crit extensions");
-        }
-
-        // Every character before the second dot was checked to be base64url, so ASCII encodes it exactly.
-        var signingInput = Encoding.ASCII.GetBytes(token, 0, dot2);
-        Span<byte> expected = stackalloc byte[Sha256Length];
-        HMACSHA256.HashData(_key, signingInput, expected);
-        if (!CryptographicOperations.FixedTimeEquals(expected, signature))
-            return Fail(out error, "token signature does not match");
-
-        using var payload = ParseObject(payloadJson);
+        using var payload = ParseObject(parts[1]);
         if (payload is null) return Fail(out error, "token payload is not a JSON object");
-        var claims = payload.RootElement;
 
+        // The claims are read first only to give a precise reason; the identity is returned once the signature holds.
+        var identity = ReadClaims(payload.RootElement, out error);
+        if (identity is null) return null;
+
+        // A symmetric key and no metadata to fetch: the library's validation completes synchronously.
+        var result = _handler.ValidateTokenAsync(token, _parameters).GetAwaiter().GetResult();
+        if (result.IsValid) return identity;
+        // The library's messages may carry token content, so only the kind of failure is reported.
+        return Fail(out error, result.Exception switch
+        {
+            SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "token signature does not match",
+            SecurityTokenInvalidAlgorithmException => "token alg must be HS256",
+            _ => "token is malformed",
+        });
+    }
+
+    private JwtIdentity? ReadClaims(JsonElement claims, out string error)
+    {
         if (!claims.TryGetProperty("sub", out var sub) || sub.ValueKind != JsonValueKind.String)
             return Fail(out error, "token sub claim is missing or not a string");
         var user = StringOrNull(sub);
@@ -127,12 +141,12 @@ public sealed class JwtValidator
         if (!TryGetSeconds(exp, out var expSeconds)) return Fail(out error, "token exp claim is not a number");
 
         var now = UnixSeconds(_time.GetUtcNow());
-        if (now >= expSeconds) return Fail(out error, "token is expired");
+        if (now >= expSeconds + ClockSkew.TotalSeconds) return Fail(out error, "token is expired");
 
         if (claims.TryGetProperty("nbf", out var nbf))
         {
             if (!TryGetSeconds(nbf, out var nbfSeconds)) return Fail(out error, "token nbf claim is not a number");
-            if (now < nbfSeconds) return Fail(out error, "token is not valid yet");
+            if (now < nbfSeconds - ClockSkew.TotalSeconds) return Fail(out error, "token is not valid yet");
         }
 
         IReadOnlyList<string>? rooms = null;
@@ -161,18 +175,34 @@ public sealed class JwtValidator
         return null;
     }
 
-    private static JsonDocument? ParseObject(byte[] json)
+    /// <summary>
+    /// Base64url in its one canonical spelling: decoding and encoding again gives the same text (so no whitespace,
+    /// no <c>+</c> or <c>/</c>, unused trailing bits zero), with padding optional but correct when present.
+    /// A signature cannot be re-spelled, and every part means one byte string.
+    /// </summary>
+    private static bool IsCanonicalBase64Url(string part)
+    {
+        var text = part.AsSpan().TrimEnd('=');
+        var padding = part.Length - text.Length;
+        if (padding > 0 && (padding > 2 || part.Length % 4 != 0)) return false;
+        var bytes = new byte[Base64Url.GetMaxDecodedLength(text.Length)];
+        if (Base64Url.DecodeFromChars(text, bytes, out _, out var written) != OperationStatus.Done) return false;
+        return text.SequenceEqual(Base64Url.EncodeToString(bytes.AsSpan(0, written)));
+    }
+
+    private static JsonDocument? ParseObject(string part)
     {
         JsonDocument? document = null;
         try
         {
-            document = JsonDocument.Parse(json, JsonOptions);
+            document = JsonDocument.Parse(Base64Url.DecodeFromChars(part.AsSpan().TrimEnd('=')), JsonOptions);
             if (document.RootElement.ValueKind == JsonValueKind.Object) return document;
             document.Dispose();
             return null;
         }
         catch (JsonException)
         {
+            // Parse errors are expected on hostile input; their messages may echo token content, so they are dropped.
             document?.Dispose();
             return null;
         }
@@ -213,50 +243,4 @@ public sealed class JwtValidator
         var ticks = time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
         return Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var rest) + (double)rest / TimeSpan.TicksPerSecond;
     }
-
-    /// <summary>
-    /// Strict base64url: only the URL-safe alphabet, padding optional but correct when present, and unused trailing
-    /// bits zero, so each byte string has exactly one unpadded encoding and a signature cannot be re-spelled.
-    /// </summary>
-    private static bool TryDecodeBase64Url(ReadOnlySpan<char> text, out byte[] bytes)
-    {
-        bytes = [];
-        var padding = text.Length - text.TrimEnd('=').Length;
-        if (padding > 0)
-        {
-            if (padding > 2 || text.Length % 4 != 0) return false;
-            text = text[..^padding];
-            if (text.Length % 4 + padding != 4) return false;
-        }
-        if (text.Length % 4 == 1) return false;
-
-        var output = new byte[text.Length * 3 / 4];
-        int accumulator = 0, bits = 0, written = 0;
-        foreach (var c in text)
-        {
-            var value = Base64UrlValue(c);
-            if (value < 0) return false;
-            accumulator = (accumulator << 6) | value;
-            bits += 6;
-            if (bits >= 8)
-            {
-                bits -= 8;
-                output[written++] = (byte)(accumulator >> bits);
-                accumulator &= (1 << bits) - 1;
-            }
-        }
-        if (accumulator != 0) return false;
-        bytes = output;
-        return true;
-    }
-
-    private static int Base64UrlValue(char c) => c switch
-    {
-        >= 'A' and <= 'Z' => c - 'A',
-        >= 'a' and <= 'z' => c - 'a' + 26,
-        >= '0' and <= '9' => c - '0' + 52,
-        '-' => 62,
-        '_' => 63,
-        _ => -1,
-    };
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using Akka.Configuration;
+using AkkaVoice.Protocol;
 
 namespace AkkaVoice.Server;
 
@@ -59,6 +60,8 @@ public sealed record NodeOptions
         string? Get(string flag) => values.TryGetValue(flag, out var v) ? v : null;
         var routing = Get("routing") ?? o.Routing;
         if (routing is not ("interest" or "via-room" or "broadcast")) throw new ArgumentException($"--routing must be interest, via-room or broadcast, not '{routing}'");
+        if (Get("jwt-secret") is { Length: > 0 } secret && Encoding.UTF8.GetByteCount(secret) < JwtValidator.MinSecretBytes)
+            throw new ArgumentException($"--jwt-secret must be at least {JwtValidator.MinSecretBytes} bytes (HS256 needs a 256-bit key)");
         return o with
         {
             HttpPort = Port(Get("http-port"), "http-port") ?? o.HttpPort,

@@ -59,6 +59,9 @@ public sealed class AuthenticationTests(SecuredNode fixture) : IClassFixture<Sec
         { "alg none", Jwt.Unsigned("alice", TimeSpan.FromMinutes(5)) },
         { "alg none signed anyway", Jwt.Sign(SecuredNode.Secret, new { alg = "none" }, new { sub = "alice", exp = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds() }) },
         { "without exp", Jwt.Sign(SecuredNode.Secret, new { alg = "HS256" }, new { sub = "alice" }) },
+        { "alg HS384", Jwt.Sign(SecuredNode.Secret, new { alg = "HS384" }, new { sub = "alice", exp = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds() }) },
+        { "alg RS256", Jwt.Sign(SecuredNode.Secret, new { alg = "RS256" }, new { sub = "alice", exp = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds() }) },
+        { "not yet valid", Jwt.Sign(SecuredNode.Secret, new { alg = "HS256" }, new { sub = "alice", exp = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds(), nbf = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds() }) },
         { "not a jwt", "abc.def" },
     };
 
@@ -117,5 +120,54 @@ public sealed class AuthenticationTests(SecuredNode fixture) : IClassFixture<Sec
         var client = await VoiceClient.ConnectAsync(node.Ws(), bearer: Token(user), origin: SecuredNode.GoodOrigin);
         await using var _ = client;
         Assert.Equal(user, (await client.NextOfTypeAsync("welcome")).Str("user"));
+    }
+}
+
+/// <summary>A node process with a JWT secret, seen from outside: what it serves, what it refuses, and what it logs.</summary>
+[Collection("processes")]
+public sealed class JwtNodeProcessTests
+{
+    [Fact]
+    public async Task A_node_serves_good_tokens_refuses_bad_ones_and_never_logs_a_token_or_its_secret()
+    {
+        await using var node = NodeProcess.Start(null, "--jwt-secret", SecuredNode.Secret);
+        await node.WaitReadyAsync();
+
+        var good = new[] { Jwt.Hs256(SecuredNode.Secret, "alice", TimeSpan.FromMinutes(5)), Jwt.Hs256(SecuredNode.Secret, "bob", TimeSpan.FromMinutes(5)) };
+        var viaHeader = await VoiceClient.ConnectAsync(new Uri($"ws://127.0.0.1:{node.HttpPort}/ws"), bearer: good[0]);
+        await using var _ = viaHeader;
+        Assert.Equal("alice", (await viaHeader.NextOfTypeAsync("welcome")).Str("user"));
+        var viaQuery = await VoiceClient.ConnectAsync(new Uri($"ws://127.0.0.1:{node.HttpPort}/ws?access_token={good[1]}"));
+        await using var __ = viaQuery;
+        Assert.Equal("bob", (await viaQuery.NextOfTypeAsync("welcome")).Str("user"));
+
+        var bad = AuthenticationTests.RefusedTokens().Select(row => (string?)row[1]).OfType<string>().ToList();
+        foreach (var token in bad)
+        {
+            Assert.Equal(401, (await RawHttp.UpgradeAsync(node.HttpPort, "/ws", ("Authorization", "Bearer " + token))).Status);
+            Assert.Equal(401, (await RawHttp.UpgradeAsync(node.HttpPort, "/ws?access_token=" + Uri.EscapeDataString(token))).Status);
+        }
+
+        static int Count(string log, string what) => log.Split('\n').Count(line => line.Contains(what));
+        await Wait.UntilAsync(() => Count(node.Log, "WebSocket refused with 401") >= 2 * bad.Count && Count(node.Log, "opened from") >= 2,
+            TimeSpan.FromSeconds(20), "a log line for every connection and refusal");
+        var log = node.Log;
+        Assert.DoesNotContain(SecuredNode.Secret, log);
+        foreach (var token in good.Concat(bad))
+        {
+            // No token, nor any of its signed parts (an encoded payload names the user and the expiry).
+            foreach (var part in token.Split('.').Where(part => part.Length >= 8)) Assert.DoesNotContain(part, log);
+        }
+    }
+
+    [Fact]
+    public async Task A_node_given_a_JWT_secret_shorter_than_32_bytes_exits_2_with_the_reason_and_not_the_secret()
+    {
+        const string shortSecret = "only-twenty-four-bytes!!";
+        await using var node = NodeProcess.Start(null, "--jwt-secret", shortSecret);
+
+        Assert.Equal(2, await node.WaitExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Cannot start: --jwt-secret must be at least 32 bytes", node.Log);
+        Assert.DoesNotContain(shortSecret, node.Log);
     }
 }

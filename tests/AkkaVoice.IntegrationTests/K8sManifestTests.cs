@@ -173,6 +173,21 @@ public sealed class K8sManifestTests(ITestOutputHelper output)
         Assert.Contains(binding.List("subjects"), s => s.Str("kind") == "ServiceAccount" && s.Str("name") == set.Str("spec.template.spec.serviceAccountName"));
     }
 
+    [Fact]
+    public void The_grafana_dashboard_is_a_configmap_for_the_grafana_sidecar_and_the_pods_are_scraped()
+    {
+        if (Manifests() is not { } m) return;
+        var map = Assert.Single(m.OfKind("ConfigMap"), c => c.Str("metadata.name") == "akkavoice-grafana-dashboard");
+        Assert.Equal("1", map.Map("metadata.labels")!["grafana_dashboard"]);
+        // The rendered ConfigMap carries the file as it is in the repository.
+        Assert.Equal(File.ReadAllText(Path.Combine(m.Root, "k8s", "grafana", "akkavoice-dashboard.json")), map.Map("data")!["akkavoice-dashboard.json"]);
+
+        var annotations = Assert.Single(m.OfKind("StatefulSet")).Map("spec.template.metadata.annotations")!;
+        Assert.Equal("true", annotations["prometheus.io/scrape"]);
+        Assert.Equal(ContainerPorts(m)["http"].ToString(), annotations["prometheus.io/port"]);
+        Assert.Equal("/metrics", annotations["prometheus.io/path"]);
+    }
+
     private Rendered? Manifests()
     {
         var rendered = Base.Value;
@@ -254,8 +269,9 @@ public sealed class K8sManifestTests(ITestOutputHelper output)
 
     /// <summary>
     /// Just enough YAML for kustomize's output: block maps and sequences (a sequence may sit at its key's
-    /// indentation), plain and quoted scalars, <c>---</c> between documents. No flow collections beyond
-    /// empty <c>{}</c> / <c>[]</c>, anchors or multi-line scalars: kustomize emits none for this base.
+    /// indentation), plain and quoted scalars, literal block scalars (a ConfigMap's file, which must have no
+    /// blank lines or lines starting with <c>#</c>: they are skipped), <c>---</c> between documents. No flow
+    /// collections beyond empty <c>{}</c> / <c>[]</c>, anchors or folded scalars: kustomize emits none for this base.
     /// </summary>
     private static class MiniYaml
     {
@@ -298,7 +314,9 @@ public sealed class K8sManifestTests(ITestOutputHelper output)
                 var key = Unquote(content[..colon]);
                 var rest = content[(colon + 1)..].Trim();
                 i++;
-                if (rest.Length > 0)
+                if (rest is "|" or "|-")
+                    map[key] = Literal(lines, ref i, indent, keepNewline: rest == "|");
+                else if (rest.Length > 0)
                     map[key] = Scalar(rest);
                 else if (i < lines.Count && (Indent(lines[i]) > indent || (Indent(lines[i]) == indent && IsItem(lines[i]))))
                     map[key] = Block(lines, ref i, Indent(lines[i]));
@@ -306,6 +324,15 @@ public sealed class K8sManifestTests(ITestOutputHelper output)
                     map[key] = null;
             }
             return map;
+        }
+
+        /// <summary>A literal block scalar (<c>|</c>, or <c>|-</c> without its final newline): the lines indented past its key.</summary>
+        private static string Literal(List<string> lines, ref int i, int indent, bool keepNewline)
+        {
+            var block = new List<string>();
+            var blockIndent = i < lines.Count ? Indent(lines[i]) : 0;
+            while (i < lines.Count && Indent(lines[i]) > indent) block.Add(lines[i++][blockIndent..]);
+            return string.Join("\n", block) + (keepNewline ? "\n" : "");
         }
 
         private static List<object?> Sequence(List<string> lines, ref int i, int indent)

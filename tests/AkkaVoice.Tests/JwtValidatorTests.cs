@@ -7,7 +7,7 @@ namespace AkkaVoice.Tests;
 
 public sealed class JwtValidatorTests
 {
-    private const string Secret = "test-secret-for-akkavoice";
+    private const string Secret = "test-secret-for-akkavoice-0123456789";
     private const string Hs256Header = """{"alg":"HS256","typ":"JWT"}""";
 
     private static readonly DateTimeOffset Now = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
@@ -85,10 +85,17 @@ public sealed class JwtValidatorTests
     [Theory]
     [InlineData("""{"alg":"HS256"}""")]
     [InlineData("""{"typ":"whatever","alg":"HS256"}""")]
-    [InlineData("""{"alg":"HS256","kid":"k1","typ":7}""")]
+    [InlineData("""{"alg":"HS256","kid":"k1","typ":"JWT"}""")]
     public void A_header_is_accepted_whatever_its_typ(string header)
     {
         Assert.Equal("alice", Accepted(Sign(header, Payload())).User);
+    }
+
+    [Fact]
+    public void A_header_whose_typ_is_not_a_string_is_refused()
+    {
+        // RFC 7515 section 4.1.9: typ is a string; the JWT library refuses to read a header where it is not.
+        Refused(Sign("""{"alg":"HS256","kid":"k1","typ":7}""", Payload()));
     }
 
     [Fact]
@@ -196,6 +203,9 @@ public sealed class JwtValidatorTests
     [InlineData("""{"alg":"none"}""")]
     [InlineData("""{"alg":"HS512"}""")]
     [InlineData("""{"alg":"RS256"}""")]
+    [InlineData("""{"alg":"HS384"}""")]
+    [InlineData("""{"alg":"ES256"}""")]
+    [InlineData("""{"alg":"PS256"}""")]
     [InlineData("""{"alg":"hs256"}""")]
     [InlineData("""{"alg":"HS256 "}""")]
     [InlineData("""{"alg":""}""")]
@@ -508,6 +518,14 @@ public sealed class JwtValidatorTests
     {
         Assert.Throws<ArgumentException>(() => new JwtValidator(""));
         Assert.Throws<ArgumentNullException>(() => new JwtValidator(null!));
+    }
+
+    [Fact]
+    public void The_secret_must_be_at_least_32_bytes()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new JwtValidator(new string('k', 31)));
+        Assert.Contains("32 bytes", error.Message);
+        Assert.NotNull(new JwtValidator(new string('k', 32), new FakeTime(Now)).Validate(Sign(Hs256Header, Payload(), new string('k', 32)), out _));
     }
 
     [Fact]
