@@ -89,7 +89,9 @@ async function join(user, room) {
     $('mic').textContent = 'this browser has no WebCodecs audio: listening and chat only';
     return;
   }
-  microphone = new Microphone(packet => { if (client?.sendFrame(state.room, packet)) state.sent++; });
+  microphone = new Microphone(
+    packet => { if (client?.sendFrame(state.room, packet)) state.sent++; },
+    samples => addLevel(state.member, { at: performance.now(), sum: sumOfSquares(samples), count: samples.length }));
   try {
     await microphone.start();
     $('mic').textContent = 'microphone on';
@@ -103,8 +105,14 @@ function onDecoded(member, samples) {
   state.decoded++;
   const entry = { at: performance.now(), sum: sumOfSquares(samples), count: samples.length };
   energy.push(entry);
+  addLevel(member, entry);
+}
+
+function addLevel(member, entry) {
   if (!talking.has(member)) talking.set(member, []);
-  talking.get(member).push(entry);
+  const entries = talking.get(member);
+  entries.push(entry);
+  if (entries.length > 500) entries.splice(0, entries.length - 500);
 }
 
 function rms(entries, since) {

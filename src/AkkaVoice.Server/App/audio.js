@@ -34,10 +34,11 @@ export function sumOfSquares(samples) {
   return sum;
 }
 
-/** The microphone as Opus packets: `onPacket(Uint8Array)` for each 20 ms frame while not muted. */
+/** The microphone as Opus packets: `onPacket(Uint8Array)` for each 20 ms frame, `onSamples(Float32Array)` for its level, while not muted. */
 export class Microphone {
-  constructor(onPacket) {
+  constructor(onPacket, onSamples) {
     this.onPacket = onPacket;
+    this.onSamples = onSamples;
     this.muted = false;
     this.stream = null;
     this.encoder = null;
@@ -89,6 +90,7 @@ export class Microphone {
 
   #encode(samples) {
     if (this.stopped || this.encoder.state !== 'configured' || samples.length === 0) return;
+    if (!this.muted) this.onSamples?.(samples);
     const data = new AudioData({ format: 'f32-planar', sampleRate: SAMPLE_RATE, numberOfFrames: samples.length, numberOfChannels: 1, timestamp: this.timestamp, data: samples });
     this.timestamp += Math.round(samples.length * 1e6 / SAMPLE_RATE);
     this.encoder.encode(data);
