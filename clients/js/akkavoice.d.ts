@@ -2,18 +2,8 @@
 
 export declare const SUBPROTOCOL: 'akkavoice.v1';
 
-export interface WebSocketLike {
-  readonly readyState: number;
-  binaryType: string;
-  onmessage: ((event: { data: string | ArrayBuffer }) => void) | null;
-  onclose: ((event: { code?: number; reason?: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  send(data: string | Uint8Array): void;
-  close(code?: number, reason?: string): void;
-  terminate?(): void;
-}
-
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+/** A WebSocket class: the browser's, or the `ws` package's in Node.js (binaryType `arraybuffer`, onmessage/onclose, send, close). */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => object;
 
 export interface VoiceClientOptions {
   /** Node base URLs (http, https, ws or wss; an empty path means `/ws`), tried in turn. */
