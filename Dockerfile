@@ -12,6 +12,8 @@ COPY src/AkkaVoice.Server/AkkaVoice.Server.csproj src/AkkaVoice.Server/
 RUN dotnet restore src/AkkaVoice.Server/AkkaVoice.Server.csproj
 # The server project copies hocon/*.conf next to the binary.
 COPY hocon/ hocon/
+# ... and the JavaScript client (served at /client/) next to the browser app.
+COPY clients/js/akkavoice.js clients/js/akkavoice.d.ts clients/js/
 COPY src/ src/
 RUN dotnet publish src/AkkaVoice.Server -c Release -o /app --no-restore
 

@@ -79,6 +79,7 @@ public static class VoiceHost
         var app = builder.Build();
         var akka = app.Services.GetRequiredService<AkkaService>();
         contactPoint?.Map(app, () => akka.NodeOrNull?.System);
+        app.MapApp();
         app.MapVoiceSocket();
         app.MapAdmin();
         app.MapMetrics("/metrics", MetricsExport.Register(app.Services.GetRequiredService<NodeStats>()));

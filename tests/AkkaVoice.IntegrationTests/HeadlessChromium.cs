@@ -26,7 +26,11 @@ public sealed class HeadlessChromium : IAsyncDisposable
         new[] { Environment.GetEnvironmentVariable("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }
             .FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p));
 
-    public static async Task<HeadlessChromium?> StartAsync(string url)
+    /// <summary>
+    /// Opens <paramref name="url"/> in a fresh profile. <paramref name="extraArgs"/> come after the defaults (a later
+    /// switch wins); <paramref name="initScript"/> runs in every document before the page's own scripts.
+    /// </summary>
+    public static async Task<HeadlessChromium?> StartAsync(string url, IEnumerable<string>? extraArgs = null, string? initScript = null)
     {
         if (Executable() is not { } exe) return null;
         int port = TestNode.FreePort();
@@ -37,14 +41,28 @@ public sealed class HeadlessChromium : IAsyncDisposable
                      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--window-size=1400,900", $"--user-data-dir={profile}", $"--remote-debugging-port={port}",
-                     "--remote-allow-origins=*", url,
-                 })
+                     "--remote-allow-origins=*",
+                 }.Concat(extraArgs ?? []).Append(initScript is null ? url : "about:blank"))
             info.ArgumentList.Add(arg);
         var process = Process.Start(info)!;
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         var browser = new HeadlessChromium(process, profile);
-        await browser.AttachAsync(port);
+        try
+        {
+            await browser.AttachAsync(port);
+            if (initScript is not null)
+            {
+                await browser.CallAsync("Page.enable", new { });
+                await browser.CallAsync("Page.addScriptToEvaluateOnNewDocument", new { source = initScript });
+                await browser.CallAsync("Page.navigate", new { url });
+            }
+        }
+        catch
+        {
+            await browser.DisposeAsync();
+            throw;
+        }
         return browser;
     }
 
