@@ -19,6 +19,8 @@ public sealed class SlowReceiverNode : NodeFixture
         akkavoice.limits.stuck-receiver-timeout = 3s
         akkavoice.limits.text-queue-messages = {TextQueue}
         akkavoice.limits.voice-frames-per-second = 100000
+        akkavoice.limits.text-messages-per-second = 100000
+        akkavoice.limits.text-message-burst = 100000
         akkavoice.limits.voice-frame-burst = 100000
         """);
 }

@@ -29,7 +29,11 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
     /// <summary>A connection closed: it leaves all its rooms.</summary>
     public sealed record Closed(Session Session);
 
-    private sealed record PendingJoin(Session Session, string? Ref, JoinRoom Message);
+    /// <summary>A join on its way to the room; <see cref="MoreRefs"/> are the refs of repeats the client sent meanwhile.</summary>
+    private sealed record PendingJoin(Session Session, string? Ref, JoinRoom Message)
+    {
+        public List<string?> MoreRefs { get; } = [];
+    }
 
     private sealed record PendingDirect(Session Session, SendDirect Message);
 
@@ -65,7 +69,8 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
         Receive<RoomJoined>(OnJoined);
         Receive<JoinRefused>(r =>
         {
-            if (pendingJoins.Remove(r.Request, out var p)) Answer(p.Session, ServerMessages.Error(r.Code, r.Reason, p.Ref));
+            if (!pendingJoins.Remove(r.Request, out var p)) return;
+            foreach (var reference in p.MoreRefs.Prepend(p.Ref)) Answer(p.Session, ServerMessages.Error(r.Code, r.Reason, reference));
         });
         Receive<RoomRejoined>(OnRejoined);
         Receive<RosterChanged>(OnRosterChanged);
@@ -184,6 +189,12 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
             return;
         }
         var existing = MembershipOf(session, join.Room);
+        if (existing is null && pendingJoins.Values.FirstOrDefault(p => p.Session == session && p.Message.Room == join.Room) is { } inFlight)
+        {
+            // The same room asked for again before its answer: both get the one membership.
+            inFlight.MoreRefs.Add(join.Ref);
+            return;
+        }
         if (existing is null)
         {
             int joined = session.Slots.Count(s => s is not null);
@@ -228,6 +239,8 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
         // joined is queued before the membership is published, so no frame of the room precedes it.
         Answer(session, ServerMessages.Joined(joined.Room, slot, joined.Member, joined.Seq, members, joined.Recovered, request.Ref));
         foreach (var said in joined.Replay) Answer(session, said);
+        foreach (var reference in request.MoreRefs)
+            Answer(session, ServerMessages.Joined(joined.Room, slot, joined.Member, joined.Seq, members, joined.Recovered, reference));
         if (existing is not null) return;
         var membership = new Membership(local, session, session.Outbound, (byte)slot, joined.Member);
         session.Slots[slot] = membership;
