@@ -26,9 +26,14 @@
 #   single            1 node
 #   spread3           3 nodes, interest routing, member i of room r on node (r + i) % 3
 #   affine3           3 nodes, interest routing, every room on its home node
+#   away3             3 nodes, interest routing, every room's members on one node that is not its home
+#   viaroom3          3 nodes, via-room routing (the speaker's node sends to the room, which sends on), spread
 #   broadcast3        3 nodes, broadcast routing, spread
 #   pair5             5 nodes, interest routing, each room's members on 2 nodes (r % 5 and (r + 1) % 5)
 #   pair5-broadcast   5 nodes, broadcast routing, same placement
+#
+# Every scenario also chats: the last member of each room (a listener) says a line every 2 s, so the table
+# shows node text messages per said next to node messages per voice frame.
 #
 # Results: bench-results/<date>-<mode>/ (one JSON per scenario, summary.json, table.md; git-ignored) and
 # the <!-- bench:<mode> --> section of docs/benchmarks.md. The nodes are stopped on exit, whatever happens.
@@ -91,6 +96,8 @@ SCENARIOS=(
     "single 1 interest spread"
     "spread3 3 interest spread"
     "affine3 3 interest affine"
+    "away3 3 interest away"
+    "viaroom3 3 via-room spread"
     "broadcast3 3 broadcast spread"
     "pair5 5 interest pair"
     "pair5-broadcast 5 broadcast pair"
@@ -148,7 +155,7 @@ for scenario in "${SCENARIOS[@]}"; do
         --http "$urls" --pids "$pids" --out "$OUT/$name.json" --loadgen-json "$OUT/loadgen/$name.json" -- \
         nice -n "$LOADGEN_NICE" dotnet "$LOADGEN" --nodes "$urls" --placement "$placement" --rooms "$ROOMS" --members "$MEMBERS" \
         --speakers "$SPEAKERS" --fps "$FPS" --duration "$DURATION" --warmup "$WARMUP" --drain "$DRAIN" \
-        --label "$name" --user-prefix "b$order$name" --json "$OUT/loadgen/$name.json" "${RAMP_ARGS[@]}" \
+        --say-interval "${SAY_INTERVAL:-2}" --label "$name" --user-prefix "b$order$name" --json "$OUT/loadgen/$name.json" "${RAMP_ARGS[@]}" \
         || echo "scenario $name: the load generator reported a failure (see $OUT/$name.json)" >&2
 done
 "$ROOT/scripts/cluster.sh" stop

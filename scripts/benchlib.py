@@ -165,6 +165,8 @@ def figures(r):
         frames = delta(a, b, "akkavoice_frames_received_total")
         delivered = delta(a, b, "akkavoice_frames_delivered_total")
         node_messages = delta(a, b, "akkavoice_node_messages_sent_total")
+        text_messages = delta(a, b, "akkavoice_node_text_messages_sent_total")
+        said = delta(a, b, "akkavoice_said_total")
         cpu = sum((nb["cpu_seconds"] or 0) - (na["cpu_seconds"] or 0) for na, nb in zip(a["nodes"], b["nodes"]))
         wall = b["time"] - a["time"]
         rss_kb = sum(n["rss_kb"] or 0 for n in b["nodes"])
@@ -187,6 +189,9 @@ def figures(r):
             "server_dropped": dropped,
             "node_messages_sent": node_messages,
             "node_messages_per_frame": round(node_messages / frames, 3) if frames else None,
+            "said": said,
+            "node_text_messages_sent": text_messages,
+            "node_text_messages_per_said": round(text_messages / said, 3) if said else None,
             "node_cpu_seconds": round(cpu, 2),
             "node_cpu_cores": round(cpu / wall, 2) if wall > 0 else None,
             "node_cpu_s_per_m_deliveries": round(cpu / (delivered / 1e6), 2) if delivered else None,
@@ -207,7 +212,7 @@ def fmt(v, spec):
 
 def table(rows):
     head = ("| scenario | nodes | offered deliveries/s | delivered frames/s | loss | p50 ms | p99 ms | p99.9 ms | node msgs / voice frame "
-            "| node CPU s / M deliveries | node CPU (cores) | load-gen CPU (cores) | CPU steal | node RSS KB / conn (growth) | RSS growth in window MB "
+            "| node text msgs / said | node CPU s / M deliveries | node CPU (cores) | load-gen CPU (cores) | CPU steal | node RSS KB / conn (growth) | RSS growth in window MB "
             "| dropped by server |")
     ramp = any(r.get("ramp_steps") for r in rows)
     if ramp:
@@ -220,7 +225,7 @@ def table(rows):
         lines.append(
             f"| {r['scenario']} | {r['nodes']} | {fmt(r.get('expected_per_s'), ',.0f')} | {fmt(r.get('delivered_per_s'), ',.0f')} | {fmt(r.get('loss'), '.4%')} "
             f"| {fmt(lat.get('p50'), '.2f')} | {fmt(lat.get('p99'), '.2f')} | {fmt(lat.get('p999'), '.2f')} "
-            f"| {fmt(r.get('node_messages_per_frame'), '.2f')} | {fmt(r.get('node_cpu_s_per_m_deliveries'), '.1f')} "
+            f"| {fmt(r.get('node_messages_per_frame'), '.2f')} | {fmt(r.get('node_text_messages_per_said'), '.2f')} | {fmt(r.get('node_cpu_s_per_m_deliveries'), '.1f')} "
             f"| {fmt(r.get('node_cpu_cores'), '.2f')} | {fmt(r.get('loadgen_cpu_cores'), '.2f')} | {fmt(r.get('cpu_steal'), '.0%')} "
             f"| {fmt(r.get('node_rss_kb_per_connection'), ',.0f')} ({fmt(r.get('node_rss_growth_kb_per_connection'), ',.0f')}) "
             f"| {fmt(r.get('node_rss_window_growth_mb'), '.1f')} | {drops} |"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A local AkkaVoice cluster on loopback, in one command.
 #
-#   scripts/cluster.sh start N [--routing interest|broadcast] [--no-build]
+#   scripts/cluster.sh start N [--routing interest|via-room|broadcast] [--no-build]
 #   scripts/cluster.sh stop
 #   scripts/cluster.sh status
 #

@@ -40,6 +40,9 @@ public sealed class NodeStats
     /// <summary>Text this node sent to another node's hub (<c>said</c>, member events, <c>direct</c>), one per message and target node.</summary>
     public StatCounter NodeTextMessagesSent { get; } = new();
 
+    /// <summary><c>said</c> messages numbered by the rooms hosted on this node.</summary>
+    public StatCounter Said { get; } = new();
+
     /// <summary>Rejoins this node's hub sent: one per room and node when a room moves or restarts, plus repeats of unanswered ones.</summary>
     public StatCounter Rejoins { get; } = new();
 

@@ -13,6 +13,9 @@ public enum Placement
 
     /// <summary>Members of room r alternate between nodes r % N and (r + 1) % N: each room spans two nodes.</summary>
     Pair,
+
+    /// <summary>Every member of a room on one node that is not the room's home (the next one): what an ingress that groups a room's clients does.</summary>
+    Away,
 }
 
 /// <summary>The load generator's command line (<c>--name value</c>; <c>--ramp</c> and <c>--help</c> take none).</summary>
@@ -41,6 +44,7 @@ public sealed record LoadOptions
     public int ShardCount { get; init; } = 100;
     public double Drain { get; init; } = 3;
     public string? AdminToken { get; init; }
+    public double SayInterval { get; init; }
 
     /// <summary>Smallest payload: send timestamp, speaker index and sequence.</summary>
     public const int PayloadHeader = 16;
@@ -59,7 +63,9 @@ public sealed record LoadOptions
           --payload BYTES      payload size (default 100, at least 16)
           --duration S         measured seconds (default 30)
           --warmup S           seconds of sending before measuring (default 5)
-          --placement MODE     spread | affine | pair (default spread)
+          --placement MODE     spread | affine | pair | away (default spread); away puts every member of a
+                               room on the node after its home
+          --say-interval S     the last member of each room says a line every S seconds (default 0: no chat)
                                  spread: member i of room r on node (r + i) % N
                                  affine: every member of a room on its home node (RoomDirectory over the Up
                                          members of GET /admin/cluster, checked against GET /admin/rooms/{room})
@@ -114,6 +120,7 @@ public sealed record LoadOptions
                 "duration" => o with { Duration = Num(arg, v, 1) },
                 "warmup" => o with { Warmup = Num(arg, v, 0) },
                 "placement" => o with { Placement = ParsePlacement(v) },
+                "say-interval" => o with { SayInterval = double.Parse(v, CultureInfo.InvariantCulture) },
                 "ramp-factor" => o with { RampFactor = Num(arg, v, 1.01) },
                 "step-seconds" => o with { StepSeconds = Num(arg, v, 1) },
                 "max-steps" => o with { MaxSteps = Int(arg, v, 1) },
@@ -149,7 +156,8 @@ public sealed record LoadOptions
         "spread" => Placement.Spread,
         "affine" => Placement.Affine,
         "pair" => Placement.Pair,
-        _ => throw new ArgumentException($"--placement must be spread, affine or pair, not '{v}'"),
+        "away" => Placement.Away,
+        _ => throw new ArgumentException($"--placement must be spread, affine, pair or away, not '{v}'"),
     };
 
     private static int Int(string name, string v, int min) =>

@@ -97,6 +97,27 @@ public sealed class LoadRun : IAsyncDisposable
 
     public double ConnectSeconds { get; private set; }
 
+    /// <summary>Chat lines sent (each room's last member, a listener, says one every --say-interval seconds).</summary>
+    public long Says => Interlocked.Read(ref says);
+
+    private long says;
+
+    private async Task ChatAsync(CancellationToken cancellationToken)
+    {
+        using var tick = new PeriodicTimer(TimeSpan.FromSeconds(options.SayInterval));
+        while (sending && await tick.WaitForNextTickAsync(cancellationToken))
+        {
+            foreach (var room in rooms)
+            {
+                if (room.Members[^1] is { Client: { } client, Open: true })
+                {
+                    await client.SendAsync(new { type = "say", room = room.Id, text = "load test line" });
+                    Interlocked.Increment(ref says);
+                }
+            }
+        }
+    }
+
     public int ConnectFailures => Volatile.Read(ref connectFailures);
 
     private async Task ConnectAsync(Member m, CancellationToken cancellationToken)
@@ -170,6 +191,7 @@ public sealed class LoadRun : IAsyncDisposable
 
         using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var progress = ProgressAsync(m, stopProgress.Token);
+        var chat = options.SayInterval > 0 ? ChatAsync(stopProgress.Token) : Task.CompletedTask;
         try
         {
             var untilEnd = TimeSpan.FromSeconds((m.WindowEnd - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
@@ -194,6 +216,7 @@ public sealed class LoadRun : IAsyncDisposable
         // The progress loop reads the latency recorders too; it must be done before the final read.
         await stopProgress.CancelAsync();
         await progress.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await chat.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (progress.Exception is { } failure) Console.Error.WriteLine($"  progress reporting failed: {failure.InnerException?.Message}");
         var result = StepResult.From(m, this, options, Interlocked.Read(ref skipped));
         current = null;

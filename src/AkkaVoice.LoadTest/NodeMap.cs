@@ -31,7 +31,7 @@ public sealed class NodeMap : IDisposable
     /// <summary>Learns the cluster's members and each node's akka address (needed only for affine placement).</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        if (options.Placement != Placement.Affine) return;
+        if (options.Placement is not (Placement.Affine or Placement.Away)) return;
         indexByAkka = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < options.Nodes.Count; i++)
         {
@@ -55,6 +55,7 @@ public sealed class NodeMap : IDisposable
         Placement.Spread => (roomIndex + member) % Count,
         Placement.Pair => (roomIndex + (member % 2)) % Count,
         Placement.Affine => HomeIndex(room),
+        Placement.Away => (HomeIndex(room) + 1) % Count,
         _ => throw new InvalidOperationException(),
     };
 

@@ -25,6 +25,7 @@ public static class MetricsExport
         var nodeMessages = factory.CreateCounter("akkavoice_node_messages_sent_total", "Voice frame messages this node sent to other nodes.");
         var textMessages = factory.CreateCounter("akkavoice_node_text_messages_sent_total",
             "Text messages (said, member events, direct) this node sent to other nodes, one per message and target node.");
+        var said = factory.CreateCounter("akkavoice_said_total", "Chat lines (said) numbered by the rooms hosted on this node.");
         var rejoins = factory.CreateCounter("akkavoice_room_rejoins_total",
             "Rejoins this node sent to rooms that moved or restarted: one per room and node (not per member), plus repeats of unanswered ones.");
         var textLimited = factory.CreateCounter("akkavoice_text_rate_limited_total", "Client text messages refused by the per-connection text rate limit.");
@@ -47,6 +48,7 @@ public static class MetricsExport
             textMessages.IncTo(s.NodeTextMessagesSent.Value);
             textLimited.IncTo(s.TextRateLimited.Value);
             rejoins.IncTo(s.Rejoins.Value);
+            said.IncTo(s.Said.Value);
             batches.IncTo(s.NodeBatchesSent.Value);
             relayed.IncTo(s.RelayFramesReceived.Value);
         });

@@ -332,6 +332,7 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
         if (!members.TryGetValue(say.Member, out var speaker)) return;
         seq++;
         saidHere = true;
+        stats.Said.Increment();
         var json = ServerMessages.Said(room, speaker.Id, speaker.User, say.Text, seq, null);
         history.Enqueue((seq, json));
         while (history.Count > settings.HistorySize) history.Dequeue();
