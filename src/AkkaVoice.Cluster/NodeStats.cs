@@ -40,10 +40,13 @@ public sealed class NodeStats
     /// <summary>Text this node sent to another node's hub (<c>said</c>, member events, <c>direct</c>), one per message and target node.</summary>
     public StatCounter NodeTextMessagesSent { get; } = new();
 
+    /// <summary>Users held by the user directory entries on this node (users with at least one connection somewhere).</summary>
+    public StatCounter DirectoryUsers { get; } = new();
+
     /// <summary><c>said</c> messages numbered by the rooms hosted on this node.</summary>
     public StatCounter Said { get; } = new();
 
-    /// <summary>Rejoins this node's hub sent: one per room and node when a room moves or restarts, plus repeats of unanswered ones.</summary>
+    /// <summary>Rejoins this node's hub started: one per room and node each time a room moves or restarts (repeats of an unanswered one not counted).</summary>
     public StatCounter Rejoins { get; } = new();
 
     /// <summary>Text messages refused by the per-connection text rate limit.</summary>

@@ -25,9 +25,10 @@ public static class MetricsExport
         var nodeMessages = factory.CreateCounter("akkavoice_node_messages_sent_total", "Voice frame messages this node sent to other nodes.");
         var textMessages = factory.CreateCounter("akkavoice_node_text_messages_sent_total",
             "Text messages (said, member events, direct) this node sent to other nodes, one per message and target node.");
+        var directoryUsers = factory.CreateGauge("akkavoice_directory_users", "Users held by the user directory entries on this node: users with at least one open connection.");
         var said = factory.CreateCounter("akkavoice_said_total", "Chat lines (said) numbered by the rooms hosted on this node.");
         var rejoins = factory.CreateCounter("akkavoice_room_rejoins_total",
-            "Rejoins this node sent to rooms that moved or restarted: one per room and node (not per member), plus repeats of unanswered ones.");
+            "Rejoins this node started for rooms that moved or restarted: one per room and node (not per member) each time; repeats of an unanswered rejoin are not counted.");
         var textLimited = factory.CreateCounter("akkavoice_text_rate_limited_total", "Client text messages refused by the per-connection text rate limit.");
         var batches = factory.CreateCounter("akkavoice_node_batches_sent_total",
             "Messages this node's relay outbox sent to other nodes' relays, each carrying one or more voice frames (frames per message = akkavoice_node_messages_sent_total / this).");
@@ -49,6 +50,7 @@ public static class MetricsExport
             textLimited.IncTo(s.TextRateLimited.Value);
             rejoins.IncTo(s.Rejoins.Value);
             said.IncTo(s.Said.Value);
+            directoryUsers.Set(s.DirectoryUsers.Value);
             batches.IncTo(s.NodeBatchesSent.Value);
             relayed.IncTo(s.RelayFramesReceived.Value);
         });

@@ -59,10 +59,11 @@ public sealed class Session
     public void OnText(ReadOnlySpan<byte> utf8)
     {
         var command = ClientMessages.Parse(utf8, out var error);
-        if (command is PingCommand ping)
+        if (command is PingCommand)
         {
-            // Never rate-limited, and answered here: a keep-alive costs the hub nothing.
-            Outbound.EnqueueText(ServerMessages.Pong(ping.Ref), answer: true);
+            // Never rate-limited. Answered by the hub like every request, so a pong follows the answers to
+            // the requests sent before it (clients use a ping as a barrier).
+            Node.Hub.Tell(new NodeHub.Command(this, command));
             return;
         }
         if (!textTokens.TryTake(Stopwatch.GetTimestamp()))

@@ -29,10 +29,13 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
     /// <summary>A connection closed: it leaves all its rooms.</summary>
     public sealed record Closed(Session Session);
 
-    /// <summary>A join on its way to the room; <see cref="MoreRefs"/> are the refs of repeats the client sent meanwhile.</summary>
+    /// <summary>
+    /// A join on its way to the room. The connection's later requests for the same room wait in
+    /// <see cref="Queued"/> until it is answered, so every request is answered, in the order it was sent.
+    /// </summary>
     private sealed record PendingJoin(Session Session, string? Ref, JoinRoom Message)
     {
-        public List<string?> MoreRefs { get; } = [];
+        public List<ClientCommand> Queued { get; } = [];
     }
 
     private sealed record PendingDirect(Session Session, SendDirect Message);
@@ -70,7 +73,8 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
         Receive<JoinRefused>(r =>
         {
             if (!pendingJoins.Remove(r.Request, out var p)) return;
-            foreach (var reference in p.MoreRefs.Prepend(p.Ref)) Answer(p.Session, ServerMessages.Error(r.Code, r.Reason, reference));
+            Answer(p.Session, ServerMessages.Error(r.Code, r.Reason, p.Ref));
+            Replay(p);
         });
         Receive<RoomRejoined>(OnRejoined);
         Receive<RosterChanged>(OnRosterChanged);
@@ -86,7 +90,12 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
             // A room that just started asks: a node with members of it joins it again at once, unless its
             // rejoin is already on the way (that rejoin answers the probe).
             if (rooms.Find(probe.Room) is not { Members.Length: > 0 } local) Sender.Tell(new NoMembers(probe.Room));
-            else if (!rejoining.ContainsKey(local)) Sender.Tell(Rejoin(local));
+            else if (!rejoining.ContainsKey(local))
+            {
+                node.Stats.Rejoins.Increment();
+                Sender.Tell(Rejoin(local));
+                KeepRetrying();
+            }
         });
         Receive<RoomGone>(OnRoomGone);
         Receive<DirectResult>(r =>
@@ -159,6 +168,12 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
     {
         // A request that was queued before its connection closed has nobody to answer.
         if (!sessions.Contains(c.Session)) return;
+        var room = c.Request switch { JoinCommand j => j.Room, LeaveCommand l => l.Room, SayCommand s => s.Room, _ => null };
+        if (room is not null && PendingJoinOf(c.Session, room) is { } inFlight)
+        {
+            inFlight.Queued.Add(c.Request);
+            return;
+        }
         switch (c.Request)
         {
             case JoinCommand join:
@@ -171,6 +186,9 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
                 if (MembershipOf(c.Session, say.Room) is { } m)
                     (m.Room.RoomActor ?? node.Rooms).Tell(new Say(say.Room, m.Member, say.Text, say.Ref));
                 else Answer(c.Session, NotJoined(say.Room, say.Ref));
+                break;
+            case PingCommand ping:
+                Answer(c.Session, ServerMessages.Pong(ping.Ref));
                 break;
             case DirectCommand direct:
                 var message = new SendDirect(direct.To, c.Session.User, direct.Text, direct.Ref, ++nextRequest);
@@ -189,12 +207,6 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
             return;
         }
         var existing = MembershipOf(session, join.Room);
-        if (existing is null && pendingJoins.Values.FirstOrDefault(p => p.Session == session && p.Message.Room == join.Room) is { } inFlight)
-        {
-            // The same room asked for again before its answer: both get the one membership.
-            inFlight.MoreRefs.Add(join.Ref);
-            return;
-        }
         if (existing is null)
         {
             int joined = session.Slots.Count(s => s is not null);
@@ -216,7 +228,7 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
     {
         if (!pendingJoins.Remove(joined.Request, out var request) || !sessions.Contains(request.Session))
         {
-            // A repeat answer, a join the client cancelled, or a connection that closed meanwhile.
+            // A repeat answer, or a connection that closed meanwhile.
             if (rooms.Find(joined.Room) is not { } known || known.Members.All(m => m.Member != joined.Member))
                 Sender.Tell(new LeaveRoom(joined.Room, joined.Member));
             return;
@@ -233,31 +245,42 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
             // Cannot happen while joins are counted against rooms-per-connection; refuse rather than overwrite a slot.
             Sender.Tell(new LeaveRoom(joined.Room, joined.Member));
             Answer(session, ServerMessages.Error(ErrorCodes.RoomLimit, $"a connection may join at most {node.Settings.Limits.RoomsPerConnection} rooms", request.Ref));
+            Replay(request);
             return;
         }
         var members = local.Roster.Select(kv => new MemberInfo(kv.Key, kv.Value)).ToArray();
         // joined is queued before the membership is published, so no frame of the room precedes it.
         Answer(session, ServerMessages.Joined(joined.Room, slot, joined.Member, joined.Seq, members, joined.Recovered, request.Ref));
         foreach (var said in joined.Replay) Answer(session, said);
-        foreach (var reference in request.MoreRefs)
-            Answer(session, ServerMessages.Joined(joined.Room, slot, joined.Member, joined.Seq, members, joined.Recovered, reference));
-        if (existing is not null) return;
-        var membership = new Membership(local, session, session.Outbound, (byte)slot, joined.Member);
-        session.Slots[slot] = membership;
-        local.Add(membership);
+        if (existing is null)
+        {
+            var membership = new Membership(local, session, session.Outbound, (byte)slot, joined.Member);
+            session.Slots[slot] = membership;
+            local.Add(membership);
+        }
+        Replay(request);
+    }
+
+    /// <summary>The requests for the room that waited for this join's answer, in the order they came.</summary>
+    private void Replay(PendingJoin answered)
+    {
+        foreach (var command in answered.Queued) OnCommand(new Command(answered.Session, command));
+    }
+
+    private PendingJoin? PendingJoinOf(Session session, string room)
+    {
+        foreach (var p in pendingJoins.Values)
+        {
+            if (p.Session == session && p.Message.Room == room) return p;
+        }
+        return null;
     }
 
     private void OnLeave(Session session, LeaveCommand leave)
     {
-        bool cancelled = false;
-        foreach (var (id, _) in pendingJoins.Where(p => p.Value.Session == session && p.Value.Message.Room == leave.Room).ToList())
-        {
-            pendingJoins.Remove(id);
-            cancelled = true;
-        }
         if (MembershipOf(session, leave.Room) is not { } membership)
         {
-            Answer(session, cancelled ? ServerMessages.Left(leave.Room, leave.Ref) : NotJoined(leave.Room, leave.Ref));
+            Answer(session, NotJoined(leave.Room, leave.Ref));
             return;
         }
         Leave(membership);
@@ -331,8 +354,11 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
     {
         if (rooms.Find(gone.Room) is not { } local || !gone.RoomActor.Equals(local.RoomActor)) return;
         local.RoomActor = null;
+        // The room's new incarnation may have asked already (its start probe), and the rejoin is on its way.
+        if (rejoining.ContainsKey(local)) return;
         // Voice between this node and the others goes on meanwhile: the speakers' nodes send it themselves.
         log.Debug("Room {Room} went away; {Members} members on this node join it again", gone.Room, local.Members.Length);
+        node.Stats.Rejoins.Increment();
         node.Rooms.Tell(Rejoin(local));
         KeepRetrying();
     }
@@ -344,7 +370,6 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
         var mine = members.Select(m => new MemberInfo(m.Member, local.Roster.GetValueOrDefault(m.Member, m.Session.User))).ToArray();
         var peers = local.Roster.Where(kv => members.All(m => m.Member != kv.Key)).Select(kv => new MemberInfo(kv.Key, kv.Value)).ToArray();
         rejoining[local] = mine.Select(m => m.Member).ToArray();
-        node.Stats.Rejoins.Increment();
         return new RejoinRoom(local.Room, Self, node.Relay, mine, local.LastSeq, peers);
     }
 

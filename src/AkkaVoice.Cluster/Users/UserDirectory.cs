@@ -40,6 +40,9 @@ public sealed class UserDirectory : ReceiveActor
 
     public static Props Props(NodeStats stats) => Akka.Actor.Props.Create(() => new UserDirectory(stats));
 
+    /// <summary>An entry that stops (a handoff, a passivation) takes its users off the node's count; the new home counts them.</summary>
+    protected override void PostStop() => stats.DirectoryUsers.Add(-hubsOf.Count);
+
     private void OnDirect(SendDirect d)
     {
         var key = (Sender, d.Request);
@@ -64,7 +67,11 @@ public sealed class UserDirectory : ReceiveActor
 
     private void Add(string user, IActorRef hub)
     {
-        if (!hubsOf.TryGetValue(user, out var hubs)) hubsOf.Add(user, hubs = new List<IActorRef>(1));
+        if (!hubsOf.TryGetValue(user, out var hubs))
+        {
+            hubsOf.Add(user, hubs = new List<IActorRef>(1));
+            stats.DirectoryUsers.Increment();
+        }
         if (hubs.Contains(hub)) return;
         hubs.Add(hub);
         if (usersOf.TryGetValue(hub, out var count)) usersOf[hub] = count + 1;
@@ -78,7 +85,11 @@ public sealed class UserDirectory : ReceiveActor
     private void Remove(string user, IActorRef hub)
     {
         if (!hubsOf.TryGetValue(user, out var hubs) || !hubs.Remove(hub)) return;
-        if (hubs.Count == 0) hubsOf.Remove(user);
+        if (hubs.Count == 0)
+        {
+            hubsOf.Remove(user);
+            stats.DirectoryUsers.Decrement();
+        }
         if (--usersOf[hub] > 0) return;
         usersOf.Remove(hub);
         Context.Unwatch(hub);
