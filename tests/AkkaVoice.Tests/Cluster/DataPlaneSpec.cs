@@ -73,12 +73,13 @@ public sealed class DataPlaneSpec(ITestOutputHelper output) : ClusterSpec(output
         var room = RoomHomedOn(2);
         await using var alice = Cluster.Connect(0, "alice");
         await using var amy = Cluster.Connect(0, "amy");
+        await using var ann = Cluster.Connect(0, "ann");
         await using var bob = Cluster.Connect(1, "bob");
         await using var bea = Cluster.Connect(1, "bea");
         await using var ben = Cluster.Connect(1, "ben");
         var a = await alice.JoinAsync(room);
         var b = await bob.JoinAsync(room);
-        foreach (var c in new[] { amy, bea, ben }) await c.JoinAsync(room);
+        foreach (var c in new[] { amy, ann, bea, ben }) await c.JoinAsync(room);
         await AwaitAssertAsync(async () => Assert.Equal(Cluster[2].SelfAddress.ToString(), await HomeOfAsync(Cluster[0], room)),
             TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(250));
 
@@ -100,13 +101,14 @@ public sealed class DataPlaneSpec(ITestOutputHelper output) : ClusterSpec(output
         stop.Cancel();
         await Task.WhenAll(speakers);
 
-        // Each node rejoined the moved room once for all of its members (repeats of an unanswered rejoin are not counted).
+        // Each node rejoined the moved room for all of its three members at once: once, or twice when the room's
+        // start probe and the old incarnation's end crossed, never once per member.
         Output.WriteLine($"rejoins: node 0 {Cluster[0].Stats.Rejoins.Value}, node 1 {Cluster[1].Stats.Rejoins.Value}");
-        Assert.Equal(1, Cluster[0].Stats.Rejoins.Value);
-        Assert.Equal(1, Cluster[1].Stats.Rejoins.Value);
+        Assert.InRange(Cluster[0].Stats.Rejoins.Value, 1, 2);
+        Assert.InRange(Cluster[1].Stats.Rejoins.Value, 1, 2);
 
         var speakerOf = new Dictionary<uint, string> { [(uint)a.Num("member")] = "alice", [(uint)b.Num("member")] = "bob" };
-        foreach (var listener in new[] { alice, amy, bob, bea, ben })
+        foreach (var listener in new[] { alice, amy, ann, bob, bea, ben })
         {
             var last = new ConcurrentDictionary<uint, int>();
             int frames = 0;
@@ -123,7 +125,8 @@ public sealed class DataPlaneSpec(ITestOutputHelper output) : ClusterSpec(output
                 }
                 frames++;
                 int n = BitConverter.ToInt32(f.Payload);
-                Assert.True(n > last.GetValueOrDefault(f.Member, -1), $"{listener.Session.User} got {speakerOf[f.Member]}'s frame {n} after {last[f.Member]}");
+                int previous = last.GetValueOrDefault(f.Member, -1);
+                if (n <= previous) Assert.Fail($"{listener.Session.User} got {speakerOf.GetValueOrDefault(f.Member, "?")}'s frame {n} after {previous}");
                 last[f.Member] = n;
             }
             Output.WriteLine($"{listener.Session.User}: {frames} frames");
