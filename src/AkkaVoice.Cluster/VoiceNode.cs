@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
+using Akka.Hosting;
 using AkkaVoice.Cluster.Directory;
 using AkkaVoice.Cluster.Hub;
 using AkkaVoice.Cluster.Relay;
@@ -10,8 +11,11 @@ namespace AkkaVoice.Cluster;
 
 /// <summary>
 /// Everything AkkaVoice runs inside one ActorSystem: the room and user directory shard regions, the
-/// node's hub, relay and relay outbox, the node's rooms as its connections see them, and its counters.
-/// The socket host and the tests start one per system.
+/// node's hub, relay and relay outbox, its shard watcher and cluster event logger (each registered in
+/// the system's <see cref="ActorRegistry"/> under its actor type, the room region under
+/// <see cref="RoomActor"/> and the user region under <see cref="UserDirectory"/>), the node's rooms as
+/// its connections see them, and its counters. The host starts one through
+/// <see cref="VoiceNodeHosting.WithVoiceNode"/>; the multi-node tests start one per system.
 /// </summary>
 public sealed class VoiceNode
 {
@@ -21,7 +25,7 @@ public sealed class VoiceNode
     /// <summary>Sharding type name of the user directory.</summary>
     public const string UserTypeName = "user";
 
-    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats)
+    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRegistry registry)
     {
         System = system;
         Stats = stats;
@@ -32,6 +36,8 @@ public sealed class VoiceNode
         Relay = system.ActorOf(NodeRelay.Props(LocalRooms, Stats), NodeRelay.Name);
         Outbox = system.ActorOf(RelayOutbox.Props(Stats), RelayOutbox.Name);
 
+        // Started here rather than with Akka.Cluster.Hosting's WithShardRegion, whose ShardOptions take no
+        // allocation strategy: rendezvous placement is what lets every node compute a room's home.
         var sharding = ClusterSharding.Get(system);
         var shardingSettings = ClusterShardingSettings.Create(system);
         var extractor = new EntityExtractor(Directory);
@@ -40,8 +46,16 @@ public sealed class VoiceNode
         Users = sharding.Start(UserTypeName, _ => UserDirectory.Props(Stats), shardingSettings, extractor,
             new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, null), PoisonPill.Instance);
         Hub = system.ActorOf(NodeHub.Props(this), NodeHub.Name);
-        system.ActorOf(ShardWatcher.Props(Rooms, Stats), "shard-watcher");
-        system.ActorOf(ClusterEventLogger.Props(), "cluster-events");
+        var watcher = system.ActorOf(ShardWatcher.Props(Rooms, Stats, settings.Healing.ShardWatchInterval), "shard-watcher");
+        var events = system.ActorOf(ClusterEventLogger.Props(), "cluster-events");
+
+        registry.Register<RoomActor>(Rooms);
+        registry.Register<UserDirectory>(Users);
+        registry.Register<NodeRelay>(Relay);
+        registry.Register<RelayOutbox>(Outbox);
+        registry.Register<NodeHub>(Hub);
+        registry.Register<ShardWatcher>(watcher);
+        registry.Register<ClusterEventLogger>(events);
     }
 
     public ActorSystem System { get; }
@@ -68,7 +82,11 @@ public sealed class VoiceNode
     /// <summary>This node's relay outbox: voice frames to other nodes.</summary>
     public IActorRef Outbox { get; }
 
-    /// <summary>Starts AkkaVoice in a system whose configuration has the cluster provider and an <c>akkavoice</c> section.</summary>
-    public static VoiceNode Start(ActorSystem system, NodeStats? stats = null) =>
-        new(system, VoiceSettings.FromConfig(system.Settings.Config), stats ?? new NodeStats());
+    /// <summary>
+    /// Starts AkkaVoice in a cluster system whose messages between nodes go through the
+    /// <see cref="Serialization.WireSerializer"/> (<see cref="VoiceNodeHosting.Serialization"/>), and
+    /// registers its actors in the system's <see cref="ActorRegistry"/>.
+    /// </summary>
+    public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats) =>
+        new(system, settings, stats, ActorRegistry.For(system));
 }

@@ -22,91 +22,90 @@ public enum Routing
     Broadcast,
 }
 
-/// <summary>The node's own settings, read from the <c>akkavoice</c> section of its HOCON.</summary>
+/// <summary>
+/// How the node places and runs rooms: routing, sharding and room state, read once from the <c>akkavoice</c>
+/// section of its HOCON, with the node's <see cref="Limits"/> and <see cref="HealingSettings"/>. The
+/// defaults are in hocon/akkavoice.conf, each key commented; a bad value stops the node with its key.
+/// </summary>
 public sealed record VoiceSettings
 {
-    public Routing Routing { get; init; } = Routing.Interest;
-    public int ShardCount { get; init; } = 100;
-    public int MaxSimultaneousRebalance { get; init; } = 10;
-    public int HistorySize { get; init; } = 100;
-    public TimeSpan RoomIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
-    public TimeSpan RoomProbeTimeout { get; init; } = TimeSpan.FromSeconds(1);
-    public TimeSpan RejoinGrace { get; init; } = TimeSpan.FromSeconds(5);
-    public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(1);
-    public Limits Limits { get; init; } = new();
+    public required Routing Routing { get; init; }
+    public required int ShardCount { get; init; }
+    public required int MaxSimultaneousRebalance { get; init; }
+    public required int HistorySize { get; init; }
+    public required TimeSpan RoomIdleTimeout { get; init; }
+    public required HealingSettings Healing { get; init; }
+    public required Limits Limits { get; init; }
 
-    /// <summary>Reads <c>akkavoice { ... }</c>; a missing key keeps the contract's default.</summary>
+    /// <summary>Parses a routing name, as the HOCON key and the <c>--routing</c> flag spell it; null when unknown.</summary>
+    public static Routing? ParseRouting(string name) => name switch
+    {
+        "interest" => Routing.Interest,
+        "via-room" => Routing.ViaRoom,
+        "broadcast" => Routing.Broadcast,
+        _ => null,
+    };
+
+    /// <summary>Reads and checks <c>akkavoice { ... }</c>; throws a <see cref="ConfigurationException"/> naming the first bad key.</summary>
     public static VoiceSettings FromConfig(Config config)
     {
-        var c = config.GetConfig("akkavoice") ?? ConfigurationFactory.Empty;
-        var d = new VoiceSettings();
-        var l = c.GetConfig("limits") ?? ConfigurationFactory.Empty;
-        var dl = d.Limits;
-        var routing = c.GetString("routing", "interest");
+        var c = new HoconSettings(config, "akkavoice");
+        var routing = c.String("routing");
         var settings = new VoiceSettings
         {
-            Routing = routing switch
-            {
-                "interest" => Routing.Interest,
-                "via-room" => Routing.ViaRoom,
-                "broadcast" => Routing.Broadcast,
-                _ => throw new ConfigurationException($"akkavoice.routing must be interest, via-room or broadcast, not '{routing}'"),
-            },
-            ShardCount = c.GetInt("shard-count", d.ShardCount),
-            MaxSimultaneousRebalance = c.GetInt("max-simultaneous-rebalance", d.MaxSimultaneousRebalance),
-            HistorySize = c.GetInt("history-size", d.HistorySize),
-            RoomIdleTimeout = c.GetTimeSpan("room-idle-timeout", d.RoomIdleTimeout),
-            RoomProbeTimeout = c.GetTimeSpan("room-probe-timeout", d.RoomProbeTimeout),
-            RejoinGrace = c.GetTimeSpan("rejoin-grace", d.RejoinGrace),
-            RetryInterval = c.GetTimeSpan("retry-interval", d.RetryInterval),
-            Limits = new Limits
-            {
-                MaxFramePayload = l.GetInt("max-frame-payload", dl.MaxFramePayload),
-                MaxTextMessageBytes = l.GetInt("max-text-message-bytes", dl.MaxTextMessageBytes),
-                RoomsPerConnection = l.GetInt("rooms-per-connection", dl.RoomsPerConnection),
-                MembersPerRoom = l.GetInt("members-per-room", dl.MembersPerRoom),
-                VoiceFramesPerSecond = l.GetDouble("voice-frames-per-second", dl.VoiceFramesPerSecond),
-                VoiceFrameBurst = l.GetInt("voice-frame-burst", dl.VoiceFrameBurst),
-                TextMessagesPerSecond = l.GetDouble("text-messages-per-second", dl.TextMessagesPerSecond),
-                TextMessageBurst = l.GetInt("text-message-burst", dl.TextMessageBurst),
-                VoiceQueueFrames = l.GetInt("voice-queue-frames", dl.VoiceQueueFrames),
-                TextQueueMessages = l.GetInt("text-queue-messages", dl.TextQueueMessages),
-                StuckReceiverTimeout = l.GetTimeSpan("stuck-receiver-timeout", dl.StuckReceiverTimeout),
-                KeepAliveInterval = l.GetTimeSpan("keep-alive-interval", dl.KeepAliveInterval),
-                KeepAliveTimeout = l.GetTimeSpan("keep-alive-timeout", dl.KeepAliveTimeout),
-            },
+            Routing = ParseRouting(routing) ?? throw c.Refuse("routing", $"must be interest, via-room or broadcast, not '{routing}'"),
+            ShardCount = c.Int("shard-count", 1),
+            MaxSimultaneousRebalance = c.Int("max-simultaneous-rebalance", 1),
+            HistorySize = c.Int("history-size", 100),
+            RoomIdleTimeout = c.PositiveDuration("room-idle-timeout"),
+            Healing = HealingSettings.FromConfig(c),
+            Limits = LimitsFromConfig(c.Section("limits")),
         };
-        settings.Validate();
         return settings;
     }
 
-    /// <summary>Refuses settings a node cannot run with, naming the key, rather than failing later under load.</summary>
-    private void Validate()
+    private static Limits LimitsFromConfig(HoconSettings l)
     {
-        static void Positive(double value, string key)
+        var limits = new Limits
         {
-            if (value <= 0) throw new ConfigurationException($"akkavoice.{key} must be positive, not {value}");
-        }
-        Positive(ShardCount, "shard-count");
-        Positive(MaxSimultaneousRebalance, "max-simultaneous-rebalance");
-        Positive(Limits.MaxFramePayload, "limits.max-frame-payload");
-        Positive(Limits.MaxTextMessageBytes, "limits.max-text-message-bytes");
-        Positive(Limits.RoomsPerConnection, "limits.rooms-per-connection");
-        Positive(Limits.MembersPerRoom, "limits.members-per-room");
-        Positive(Limits.VoiceFramesPerSecond, "limits.voice-frames-per-second");
-        Positive(Limits.VoiceFrameBurst, "limits.voice-frame-burst");
-        Positive(Limits.TextMessagesPerSecond, "limits.text-messages-per-second");
-        Positive(Limits.TextMessageBurst, "limits.text-message-burst");
-        Positive(RoomProbeTimeout.TotalMilliseconds, "room-probe-timeout");
-        Positive(RejoinGrace.TotalMilliseconds, "rejoin-grace");
-        Positive(RetryInterval.TotalMilliseconds, "retry-interval");
-        if (HistorySize < 100) throw new ConfigurationException($"akkavoice.history-size must be at least 100 (the contract keeps the last 100), not {HistorySize}");
-        if (Limits.RoomsPerConnection > 256) throw new ConfigurationException($"akkavoice.limits.rooms-per-connection must be at most 256 (a slot is one byte), not {Limits.RoomsPerConnection}");
-        Positive(Limits.VoiceQueueFrames, "limits.voice-queue-frames");
-        Positive(Limits.TextQueueMessages, "limits.text-queue-messages");
-        Positive(Limits.StuckReceiverTimeout.TotalMilliseconds, "limits.stuck-receiver-timeout");
-        Positive(Limits.KeepAliveInterval.TotalMilliseconds, "limits.keep-alive-interval");
-        if (Limits.KeepAliveTimeout <= Limits.KeepAliveInterval)
-            throw new ConfigurationException("akkavoice.limits.keep-alive-timeout must be longer than keep-alive-interval");
+            MaxFramePayload = l.Int("max-frame-payload", 1),
+            MaxTextMessageBytes = l.Int("max-text-message-bytes", 1),
+            // A slot is one byte of every voice frame.
+            RoomsPerConnection = l.Int("rooms-per-connection", 1, 256),
+            MembersPerRoom = l.Int("members-per-room", 1),
+            VoiceFramesPerSecond = l.PositiveDouble("voice-frames-per-second"),
+            VoiceFrameBurst = l.Int("voice-frame-burst", 1),
+            TextMessagesPerSecond = l.PositiveDouble("text-messages-per-second"),
+            TextMessageBurst = l.Int("text-message-burst", 1),
+            VoiceQueueFrames = l.Int("voice-queue-frames", 1),
+            TextQueueMessages = l.Int("text-queue-messages", 1),
+            StuckReceiverTimeout = l.PositiveDuration("stuck-receiver-timeout"),
+            KeepAliveInterval = l.PositiveDuration("keep-alive-interval"),
+            KeepAliveTimeout = l.PositiveDuration("keep-alive-timeout"),
+            CloseGrace = l.PositiveDuration("close-grace"),
+        };
+        if (limits.KeepAliveTimeout <= limits.KeepAliveInterval)
+            throw l.Refuse("keep-alive-timeout", $"must be longer than keep-alive-interval ({limits.KeepAliveInterval}), not {limits.KeepAliveTimeout}");
+        return limits;
     }
+}
+
+/// <summary>
+/// How the node heals rooms and memberships after a move or a crash: the timings of <c>akkavoice</c>
+/// that an operator may tune (hocon/akkavoice.conf says what each one trades).
+/// </summary>
+public sealed record HealingSettings
+{
+    public required TimeSpan RoomProbeTimeout { get; init; }
+    public required TimeSpan RejoinGrace { get; init; }
+    public required TimeSpan RetryInterval { get; init; }
+    public required TimeSpan ShardWatchInterval { get; init; }
+
+    internal static HealingSettings FromConfig(HoconSettings c) => new()
+    {
+        RoomProbeTimeout = c.PositiveDuration("room-probe-timeout"),
+        RejoinGrace = c.PositiveDuration("rejoin-grace"),
+        RetryInterval = c.PositiveDuration("retry-interval"),
+        ShardWatchInterval = c.PositiveDuration("shard-watch-interval"),
+    };
 }

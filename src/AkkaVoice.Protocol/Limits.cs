@@ -1,22 +1,26 @@
 namespace AkkaVoice.Protocol;
 
 /// <summary>
-/// The per-connection and per-room limits of PROTOCOL.md section 4. The defaults are the contract's;
-/// a node reads its own values from the <c>akkavoice.limits</c> HOCON section.
+/// The per-connection and per-room limits of PROTOCOL.md section 4, and the timings a connection keeps.
+/// Every value comes from the <c>akkavoice.limits</c> HOCON section (hocon/akkavoice.conf holds the
+/// contract's defaults); there are none here, so a value is never read from two places.
 /// </summary>
 public sealed record Limits
 {
-    public int MaxFramePayload { get; init; } = 1500;
-    public int MaxTextMessageBytes { get; init; } = 16 * 1024;
-    public int RoomsPerConnection { get; init; } = 8;
-    public int MembersPerRoom { get; init; } = 200;
-    public double VoiceFramesPerSecond { get; init; } = 100;
-    public int VoiceFrameBurst { get; init; } = 200;
-    public double TextMessagesPerSecond { get; init; } = 20;
-    public int TextMessageBurst { get; init; } = 60;
-    public int VoiceQueueFrames { get; init; } = 256;
-    public int TextQueueMessages { get; init; } = 256;
-    public TimeSpan StuckReceiverTimeout { get; init; } = TimeSpan.FromSeconds(10);
-    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
-    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(45);
+    public required int MaxFramePayload { get; init; }
+    public required int MaxTextMessageBytes { get; init; }
+    public required int RoomsPerConnection { get; init; }
+    public required int MembersPerRoom { get; init; }
+    public required double VoiceFramesPerSecond { get; init; }
+    public required int VoiceFrameBurst { get; init; }
+    public required double TextMessagesPerSecond { get; init; }
+    public required int TextMessageBurst { get; init; }
+    public required int VoiceQueueFrames { get; init; }
+    public required int TextQueueMessages { get; init; }
+    public required TimeSpan StuckReceiverTimeout { get; init; }
+    public required TimeSpan KeepAliveInterval { get; init; }
+    public required TimeSpan KeepAliveTimeout { get; init; }
+
+    /// <summary>How long a closing socket waits for the client's close frame (and its last writes) before it is aborted.</summary>
+    public required TimeSpan CloseGrace { get; init; }
 }

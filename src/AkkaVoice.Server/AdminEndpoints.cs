@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Hosting;
 using AkkaVoice.Cluster.Rooms;
 using Directory = AkkaVoice.Cluster.Directory;
 using AkkaVoice.Protocol;
@@ -10,8 +11,6 @@ namespace AkkaVoice.Server;
 /// <summary>The operations endpoints of PROTOCOL.md section 5: health, readiness and the admin JSON.</summary>
 public static class AdminEndpoints
 {
-    private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(5);
-
     private static string ReadDashboard()
     {
         using var stream = typeof(AdminEndpoints).Assembly.GetManifestResourceStream("dashboard.html")
@@ -25,18 +24,18 @@ public static class AdminEndpoints
         // The dashboard is static; it reads the admin API with the token given as ?token= when one is set.
         var dashboard = ReadDashboard();
         app.MapGet("/dashboard", () => Results.Content(dashboard, "text/html; charset=utf-8"));
-        app.MapGet("/readyz", (AkkaService akka) => akka.Ready
+        app.MapGet("/readyz", (NodeLifecycle node) => node.Ready
             ? Results.Text("ready\n")
-            : Results.Text(akka.Stopping ? "shutting down\n" : "not ready\n", statusCode: 503));
+            : Results.Text(node.Stopping ? "shutting down\n" : "not ready\n", statusCode: 503));
 
         var admin = app.MapGroup("/admin").AddEndpointFilter(async (ctx, next) =>
             ctx.HttpContext.RequestServices.GetRequiredService<Security>().AdminAllowed(ctx.HttpContext.Request)
                 ? await next(ctx)
                 : Results.Problem("this endpoint needs Authorization: Bearer <admin token>", statusCode: 401));
 
-        admin.MapGet("/cluster", (AkkaService akka) =>
+        admin.MapGet("/cluster", (ActorSystem system) =>
         {
-            var cluster = Akka.Cluster.Cluster.Get(akka.Node.System);
+            var cluster = Akka.Cluster.Cluster.Get(system);
             var state = cluster.State;
             return Results.Json(new
             {
@@ -52,9 +51,9 @@ public static class AdminEndpoints
             });
         });
 
-        admin.MapGet("/shards", async (AkkaService akka) =>
+        admin.MapGet("/shards", async (IRequiredActor<RoomActor> rooms, ServerSettings settings) =>
         {
-            var stats = await akka.Node.Rooms.Ask<ClusterShardingStats>(new GetClusterShardingStats(QueryTimeout), QueryTimeout + TimeSpan.FromSeconds(1));
+            var stats = await ShardingStatsAsync(rooms, settings);
             var regions = stats.Regions
                 .OrderBy(r => r.Key.ToString(), StringComparer.Ordinal)
                 .Select(r => new
@@ -68,12 +67,12 @@ public static class AdminEndpoints
         });
 
         // Drain: the named node (this one when none is named) leaves gracefully, handing its rooms off.
-        admin.MapPost("/leave", (string? address, AkkaService akka, IHostApplicationLifetime lifetime) =>
+        admin.MapPost("/leave", (string? address, ActorSystem system, IHostApplicationLifetime lifetime) =>
         {
-            var cluster = Akka.Cluster.Cluster.Get(akka.Node.System);
+            var cluster = Akka.Cluster.Cluster.Get(system);
             if (string.IsNullOrEmpty(address) || address == cluster.SelfAddress.ToString())
             {
-                // The same path as SIGTERM: sockets closed with 1001, cluster left, process exits 0.
+                // The same path as SIGTERM: coordinated shutdown closes the sockets with 1001, leaves the cluster, and the process exits 0.
                 lifetime.StopApplication();
                 return Results.Accepted(value: new { leaving = cluster.SelfAddress.ToString() });
             }
@@ -94,11 +93,11 @@ public static class AdminEndpoints
 
         // Rebalancing is continuous: the coordinator moves every shard that is not on its rendezvous home,
         // a few at a time, every rebalance interval. This shows what is still to move.
-        admin.MapGet("/rebalance", async (AkkaService akka) =>
+        admin.MapGet("/rebalance", async (ActorSystem system, IRequiredActor<RoomActor> rooms, ServerSettings settings) =>
         {
-            var cluster = Akka.Cluster.Cluster.Get(akka.Node.System);
+            var cluster = Akka.Cluster.Cluster.Get(system);
             var up = cluster.State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address).ToArray();
-            var stats = await akka.Node.Rooms.Ask<ClusterShardingStats>(new GetClusterShardingStats(QueryTimeout), QueryTimeout + TimeSpan.FromSeconds(1));
+            var stats = await ShardingStatsAsync(rooms, settings);
             var pending = stats.Regions
                 .SelectMany(r => r.Value.Stats.Keys.Select(shard => (shard, from: r.Key, to: Directory.RoomDirectory.HomeOfShard(shard, up))))
                 .Where(m => m.to is not null && !m.to.Equals(m.from))
@@ -108,19 +107,28 @@ public static class AdminEndpoints
             return Results.Json(new { pending, shards = stats.Regions.Values.Sum(r => r.Stats.Count) });
         });
 
-        admin.MapGet("/rooms/{room}", async (string room, AkkaService akka) =>
+        admin.MapGet("/rooms/{room}", async (string room, IRequiredActor<RoomActor> rooms, Directory.RoomDirectory directory, ServerSettings settings) =>
         {
             if (!Ids.IsValid(room)) return Results.Problem($"room must be 1-{Ids.MaxLength} characters of A-Z a-z 0-9 _ . - :", statusCode: 400);
-            var info = await akka.Node.Rooms.Ask<RoomInfo>(new GetRoomInfo(room), QueryTimeout);
+            var region = await rooms.GetAsync();
+            var info = await region.Ask<RoomInfo>(new GetRoomInfo(room), settings.AdminQueryTimeout);
             if (info.Members.Length == 0) return Results.Problem($"room {room} has no members", statusCode: 404);
             return Results.Json(new
             {
                 room = info.Room,
-                shard = akka.Node.Directory.ShardOf(room),
+                shard = directory.ShardOf(room),
                 home = info.Home,
                 members = info.Members.Select(m => new { member = m.Member, user = m.User, node = m.Node }),
                 nodes = info.Members.Select(m => m.Node).Distinct().Order(StringComparer.Ordinal),
             });
         });
+    }
+
+    /// <summary>The room region's shards per node, as the coordinator reports them.</summary>
+    private static async Task<ClusterShardingStats> ShardingStatsAsync(IRequiredActor<RoomActor> rooms, ServerSettings settings)
+    {
+        var region = await rooms.GetAsync();
+        var timeout = settings.AdminQueryTimeout;
+        return await region.Ask<ClusterShardingStats>(new GetClusterShardingStats(timeout), timeout + TimeSpan.FromSeconds(1));
     }
 }

@@ -1,115 +1,112 @@
 using System.Text;
+using Akka.Actor;
 using Akka.Configuration;
+using AkkaVoice.Cluster;
 using AkkaVoice.Protocol;
 
 namespace AkkaVoice.Server;
 
 /// <summary>
-/// The flags and environment variables of PROTOCOL.md section 6 (flags win), plus <c>--config</c> /
-/// <c>AKKAVOICE_CONFIG</c>: extra HOCON files layered over <c>hocon/akkavoice.conf</c>.
+/// Where the node listens and whom it joins: the flags of PROTOCOL.md section 6 and their
+/// <c>AKKAVOICE_*</c> environment twins (flags win), over the defaults in <c>akkavoice.node</c> of
+/// hocon/akkavoice.conf. Remoting and clustering take these through Akka.Hosting's
+/// <c>WithRemoting</c> and <c>WithClustering</c>; Kestrel binds <see cref="Bind"/>:<see cref="HttpPort"/>.
 /// </summary>
 public sealed record NodeOptions
 {
-    public int HttpPort { get; init; } = 5000;
-    public string Bind { get; init; } = "127.0.0.1";
-    public int AkkaPort { get; init; } = 4053;
-    public string Hostname { get; init; } = "127.0.0.1";
-    public IReadOnlyList<string> Seeds { get; init; } = [];
-    public string Routing { get; init; } = "interest";
+    public required int HttpPort { get; init; }
+    public required string Bind { get; init; }
+    public required int AkkaPort { get; init; }
+    public required string Hostname { get; init; }
+    public required IReadOnlyList<string> Seeds { get; init; }
     public string? JwtSecret { get; init; }
     public string? AdminToken { get; init; }
-    public IReadOnlyList<string> ConfigFiles { get; init; } = [];
 
-    private static readonly (string Flag, string Env)[] Known =
-    [
-        ("http-port", "AKKAVOICE_HTTP_PORT"), ("bind", "AKKAVOICE_BIND"), ("akka-port", "AKKAVOICE_AKKA_PORT"),
-        ("hostname", "AKKAVOICE_HOSTNAME"), ("seeds", "AKKAVOICE_SEEDS"), ("routing", "AKKAVOICE_ROUTING"),
-        ("jwt-secret", "AKKAVOICE_JWT_SECRET"), ("admin-token", "AKKAVOICE_ADMIN_TOKEN"), ("config", "AKKAVOICE_CONFIG"),
-    ];
+    /// <summary>Extra HOCON files (<c>--config</c>), layered over hocon/akkavoice.conf.</summary>
+    public required IReadOnlyList<string> ConfigFiles { get; init; }
 
-    /// <summary>Reads flags (<c>--name value</c> or <c>--name=value</c>) over environment variables; throws <see cref="ArgumentException"/> with a clear message on bad input.</summary>
-    public static NodeOptions Parse(string[] args, Func<string, string?> environment)
+    /// <summary>The flags; each one's configuration key is its environment variable without <c>AKKAVOICE_</c>.</summary>
+    private static readonly string[] Flags =
+        ["http-port", "bind", "akka-port", "hostname", "seeds", "routing", "jwt-secret", "admin-token", "config"];
+
+    private static string KeyOf(string flag) => flag.Replace('-', '_').ToUpperInvariant();
+
+    /// <summary><c>--http-port</c> to <c>HTTP_PORT</c>, the key <c>AKKAVOICE_HTTP_PORT</c> also binds to.</summary>
+    public static IDictionary<string, string> SwitchMappings { get; } = Flags.ToDictionary(f => "--" + f, KeyOf);
+
+    /// <summary>
+    /// Refuses what the command-line provider would silently take or drop: an argument that is not a flag,
+    /// an unknown flag, a flag without a value.
+    /// </summary>
+    public static void CheckArguments(string[] args)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (flag, env) in Known)
-        {
-            if (environment(env) is { Length: > 0 } v) values[flag] = v;
-        }
         for (int i = 0; i < args.Length; i++)
         {
             var arg = args[i];
             if (!arg.StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument '{arg}'");
             var name = arg[2..];
-            string value;
             var eq = name.IndexOf('=');
-            if (eq >= 0)
-            {
-                value = name[(eq + 1)..];
-                name = name[..eq];
-            }
-            else
-            {
-                if (i + 1 >= args.Length) throw new ArgumentException($"--{name} needs a value");
-                value = args[++i];
-            }
-            if (!Known.Any(k => k.Flag == name)) throw new ArgumentException($"unknown flag --{name}; known: {string.Join(", ", Known.Select(k => "--" + k.Flag))}");
-            values[name] = value;
+            if (eq >= 0) name = name[..eq];
+            if (!Flags.Contains(name)) throw new ArgumentException($"unknown flag --{name}; known: {string.Join(", ", Flags.Select(f => "--" + f))}");
+            if (eq < 0 && ++i >= args.Length) throw new ArgumentException($"--{name} needs a value");
         }
+    }
 
-        var o = new NodeOptions();
-        string? Get(string flag) => values.TryGetValue(flag, out var v) ? v : null;
-        var routing = Get("routing") ?? o.Routing;
-        if (routing is not ("interest" or "via-room" or "broadcast")) throw new ArgumentException($"--routing must be interest, via-room or broadcast, not '{routing}'");
-        if (Get("jwt-secret") is { Length: > 0 } secret && Encoding.UTF8.GetByteCount(secret) < JwtValidator.MinSecretBytes)
+    /// <summary>The HOCON files named by <c>--config</c> / <c>AKKAVOICE_CONFIG</c>.</summary>
+    public static IReadOnlyList<string> ConfigFilesOf(IConfiguration flags) => Split(Get(flags, "config"));
+
+    /// <summary>The routing named by <c>--routing</c> / <c>AKKAVOICE_ROUTING</c>, or null to keep <c>akkavoice.routing</c>.</summary>
+    public static Routing? RoutingOf(IConfiguration flags) => Get(flags, "routing") is { } name
+        ? VoiceSettings.ParseRouting(name) ?? throw new ArgumentException($"--routing must be interest, via-room or broadcast, not '{name}'")
+        : null;
+
+    /// <summary>Binds the flags over <c>akkavoice.node</c>; throws with the flag's or the key's name on a bad value.</summary>
+    public static NodeOptions From(IConfiguration flags, Config hocon)
+    {
+        var node = new HoconSettings(hocon, "akkavoice.node");
+        var secret = Get(flags, "jwt-secret");
+        if (secret is not null && Encoding.UTF8.GetByteCount(secret) < JwtValidator.MinSecretBytes)
             throw new ArgumentException($"--jwt-secret must be at least {JwtValidator.MinSecretBytes} bytes (HS256 needs a 256-bit key)");
-        return o with
+        var seeds = Get(flags, "seeds") is { } list ? Split(list) : node.StringList("seeds");
+        foreach (var seed in seeds)
         {
-            HttpPort = Port(Get("http-port"), "http-port") ?? o.HttpPort,
-            AkkaPort = Port(Get("akka-port"), "akka-port") ?? o.AkkaPort,
-            Bind = Get("bind") ?? o.Bind,
-            Hostname = Get("hostname") ?? o.Hostname,
-            Seeds = Split(Get("seeds")),
-            Routing = routing,
-            JwtSecret = Get("jwt-secret"),
-            AdminToken = Get("admin-token"),
-            ConfigFiles = Split(Get("config")),
+            if (!IsAddress(seed)) throw new ArgumentException($"--seeds must list Akka addresses like akka.tcp://akkavoice@host:4053, not '{seed}'");
+        }
+        return new NodeOptions
+        {
+            HttpPort = Port(flags, node, "http-port"),
+            AkkaPort = Port(flags, node, "akka-port"),
+            Bind = Get(flags, "bind") ?? node.String("bind"),
+            Hostname = Get(flags, "hostname") ?? node.String("hostname"),
+            Seeds = seeds,
+            JwtSecret = secret,
+            AdminToken = Get(flags, "admin-token"),
+            ConfigFiles = ConfigFilesOf(flags),
         };
     }
 
-    /// <summary>The node's HOCON: flags first, then the extra files, then the base file.</summary>
-    public Config BuildConfig(string hoconDirectory)
-    {
-        var overrides = new StringBuilder();
-        overrides.AppendLine($"akka.remote.dot-netty.tcp.hostname = {Quote(Bind)}");
-        overrides.AppendLine($"akka.remote.dot-netty.tcp.public-hostname = {Quote(Hostname)}");
-        overrides.AppendLine($"akka.remote.dot-netty.tcp.port = {AkkaPort}");
-        // The bootstrap contact point (only with akkavoice.bootstrap.enabled = on) advertises the same address
-        // as remoting, so a contact point and the member it reports agree, and listens where Kestrel binds.
-        overrides.AppendLine($"akka.management.http.hostname = {Quote(Hostname)}");
-        overrides.AppendLine($"akka.management.http.bind-hostname = {Quote(Bind)}");
-        overrides.AppendLine($"akka.cluster.seed-nodes = [{string.Join(", ", Seeds.Select(Quote))}]");
-        overrides.AppendLine($"akkavoice.routing = {Routing}");
+    /// <summary>An empty value (an environment variable set to nothing) counts as not given.</summary>
+    private static string? Get(IConfiguration flags, string flag) => flags[KeyOf(flag)] is { Length: > 0 } value ? value : null;
 
-        var config = ConfigurationFactory.ParseString(overrides.ToString());
-        foreach (var file in ConfigFiles)
-        {
-            var path = Path.IsPathRooted(file) || File.Exists(file) ? file : Path.Combine(hoconDirectory, file);
-            if (!File.Exists(path)) throw new ArgumentException($"HOCON file '{file}' not found (looked in {hoconDirectory})");
-            config = config.WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(path)));
-        }
-        var basePath = Path.Combine(hoconDirectory, "akkavoice.conf");
-        return config.WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(basePath)));
+    private static int Port(IConfiguration flags, HoconSettings node, string flag)
+    {
+        if (Get(flags, flag) is not { } value) return node.Int(flag, 0, 65535);
+        if (int.TryParse(value, out var port) && port is >= 0 and <= 65535) return port;
+        throw new ArgumentException($"--{flag} must be a port number (0-65535), not '{value}'");
     }
 
-    private static int? Port(string? value, string name)
+    private static bool IsAddress(string seed)
     {
-        if (value is null) return null;
-        if (int.TryParse(value, out var port) && port is >= 0 and <= 65535) return port;
-        throw new ArgumentException($"--{name} must be a port number (0-65535), not '{value}'");
+        try
+        {
+            return Address.Parse(seed) is { Host: not null, Port: not null };
+        }
+        catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException)
+        {
+            return false;
+        }
     }
 
     private static string[] Split(string? list) =>
         list is null ? [] : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 }

@@ -14,7 +14,7 @@ namespace AkkaVoice.Server;
 /// </summary>
 public sealed partial class SocketConnection
 {
-    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+    private TimeSpan CloseGrace => limits.CloseGrace;
 
     private readonly WebSocket socket;
     private readonly SharedWriteStream stream;

@@ -1,6 +1,8 @@
+using Akka.Cluster.Hosting;
 using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
 using AkkaVoice.Cluster;
-using AkkaVoice.Server.Bootstrap;
 using Prometheus;
 using Serilog;
 using Serilog.Events;
@@ -8,23 +10,20 @@ using Serilog.Formatting.Compact;
 
 namespace AkkaVoice.Server;
 
-/// <summary>Builds and runs one AkkaVoice node: Serilog, HOCON, the Akka service, Kestrel and the endpoints.</summary>
+/// <summary>Builds and runs one AkkaVoice node: Serilog, the settings, the actor system through Akka.Hosting, Kestrel and the endpoints.</summary>
 public static class VoiceHost
 {
     public static async Task<int> RunAsync(string[] args)
     {
         ConfigureLogging();
-        NodeOptions options;
-        Config config;
+        WebApplication app;
         try
         {
-            options = NodeOptions.Parse(args, Environment.GetEnvironmentVariable);
-            config = options.BuildConfig(Path.Combine(AppContext.BaseDirectory, "hocon"));
-            // Read once here so that a bad setting stops the node at once with its name, before anything starts.
-            VoiceSettings.FromConfig(config);
+            app = Build(args);
         }
         catch (Exception e) when (e is ArgumentException or ConfigurationException or IOException)
         {
+            // A bad flag or setting stops the node at once with its name, before anything starts.
             Log.Fatal("Cannot start: {Reason}", e.Message);
             await Log.CloseAndFlushAsync();
             return 2;
@@ -32,19 +31,21 @@ public static class VoiceHost
 
         try
         {
-            await using var app = Build(options, config);
-            try
+            await using (app)
             {
-                await app.StartAsync();
+                try
+                {
+                    await app.StartAsync();
+                }
+                catch (IOException e)
+                {
+                    // A port already in use (NodeLifecycle probes both before anything binds): a reason, not a stack trace.
+                    Log.Fatal("Cannot start: {Reason}", e.Message);
+                    return 2;
+                }
+                await app.WaitForShutdownAsync();
+                return 0;
             }
-            catch (IOException e)
-            {
-                // A port already in use (AkkaService probes both before anything binds): a reason, not a stack trace.
-                Log.Fatal("Cannot start: {Reason}", e.Message);
-                return 2;
-            }
-            await app.WaitForShutdownAsync();
-            return 0;
         }
         catch (Exception e)
         {
@@ -57,28 +58,47 @@ public static class VoiceHost
         }
     }
 
-    /// <summary>The web application of a node, not yet started.</summary>
-    public static WebApplication Build(NodeOptions options, Config config)
+    /// <summary>
+    /// The web application of a node started with <paramref name="args"/> (the flags of PROTOCOL.md section 6),
+    /// not yet started; <paramref name="hocon"/> goes over the HOCON files (the tests' smaller limits).
+    /// </summary>
+    public static WebApplication Build(string[] args, Config? hocon = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        var settings = NodeSettings.Load(NodeSettings.AddSources(builder.Configuration, args).Build(), NodeSettings.DefaultHoconDirectory, hocon);
+        var node = settings.Node;
+        var contactPoint = Bootstrap.ContactPoint.Resolve(node, settings.Hocon);
+
         builder.Host.UseSerilog();
-        var contactPoint = ContactPoint.Resolve(options, config);
         builder.WebHost.UseUrls(contactPoint is null
-            ? [$"http://{options.Bind}:{options.HttpPort}"]
-            : [$"http://{options.Bind}:{options.HttpPort}", contactPoint.BindUrl]);
-        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = config.GetBoolean("akkavoice.inline-io", true));
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(config);
+            ? [$"http://{node.Bind}:{node.HttpPort}"]
+            : [$"http://{node.Bind}:{node.HttpPort}", contactPoint.BindUrl]);
+        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = settings.Server.InlineIo);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Server.ShutdownTimeout);
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(node);
+        builder.Services.AddSingleton(settings.Voice);
+        builder.Services.AddSingleton(new Cluster.Directory.RoomDirectory(settings.Voice.ShardCount));
+        builder.Services.AddSingleton(settings.Server);
         builder.Services.AddSingleton<Connections>();
         builder.Services.AddSingleton<NodeStats>();
-        builder.Services.AddSingleton(new Security(options, [.. config.GetStringList("akkavoice.allowed-origins") ?? []]));
-        builder.Services.AddSingleton<AkkaService>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<AkkaService>());
+        builder.Services.AddSingleton(new Security(node, settings.Server.AllowedOrigins));
+        builder.Services.AddSingleton<NodeLifecycle>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeLifecycle>());
+
+        builder.Services.AddAkka("akkavoice", (akka, sp) =>
+        {
+            var lifecycle = sp.GetRequiredService<NodeLifecycle>();
+            akka.AddHocon(settings.Hocon, HoconAddMode.Append)
+                .WithRemoting(new RemoteOptions { HostName = node.Bind, PublicHostName = node.Hostname, Port = node.AkkaPort })
+                .WithClustering(new ClusterOptions { SeedNodes = [.. node.Seeds] })
+                .WithVoiceNode(settings.Voice, sp.GetRequiredService<NodeStats>(), lifecycle.Started)
+                .AddStartup((system, _) => lifecycle.JoinAsync(system));
+        });
 
         var app = builder.Build();
-        var akka = app.Services.GetRequiredService<AkkaService>();
-        contactPoint?.Map(app, () => akka.NodeOrNull?.System);
+        var lifecycle = app.Services.GetRequiredService<NodeLifecycle>();
+        contactPoint?.Map(app, () => lifecycle.NodeOrNull?.System);
         app.MapApp();
         app.MapVoiceSocket();
         app.MapAdmin();

@@ -24,7 +24,7 @@ public static partial class WebSocketEndpoint
         app.Map("/ws", HandleAsync);
     }
 
-    private static async Task HandleAsync(HttpContext context, AkkaService akka, Connections connections, NodeOptions options,
+    private static async Task HandleAsync(HttpContext context, NodeLifecycle akka, Connections connections, NodeOptions options,
         Security security, ILogger<SocketConnection> logger)
     {
         if (!context.WebSockets.IsWebSocketRequest)

@@ -1,3 +1,4 @@
+using Akka.Configuration;
 using AkkaVoice.Cluster;
 using AkkaVoice.Cluster.Connections;
 using AkkaVoice.Cluster.Hub;
@@ -52,7 +53,7 @@ public class RelayBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var limits = new Limits();
+        var limits = VoiceSettings.FromConfig(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "akkavoice.conf")))).Limits;
         for (int i = 0; i < Members; i++)
         {
             var outbound = new Outbound(limits, stats);

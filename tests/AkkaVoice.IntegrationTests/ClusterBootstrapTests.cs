@@ -20,17 +20,17 @@ public sealed class ClusterBootstrapTests
     [Fact]
     public void Bootstrap_is_off_by_default_and_explicit_seeds_win_over_it()
     {
-        var hocon = Path.Combine(AppContext.BaseDirectory, "hocon");
-        Assert.Null(ContactPoint.Resolve(new NodeOptions(), new NodeOptions().BuildConfig(hocon)));
+        var plain = NodeSettings.FromArgs([]);
+        Assert.Null(ContactPoint.Resolve(plain.Node, plain.Hocon));
 
-        var kubernetes = new NodeOptions { ConfigFiles = ["kubernetes.conf"], Hostname = "10.1.0.10", Bind = "0.0.0.0" };
-        var contactPoint = ContactPoint.Resolve(kubernetes, kubernetes.BuildConfig(hocon));
+        var kubernetes = NodeSettings.FromArgs(["--config", "kubernetes.conf", "--hostname", "10.1.0.10", "--bind", "0.0.0.0"]);
+        var contactPoint = ContactPoint.Resolve(kubernetes.Node, kubernetes.Hocon);
         Assert.NotNull(contactPoint);
         Assert.Equal(new Uri("http://10.1.0.10:8558/"), contactPoint.SelfBaseUri);
         Assert.Equal("http://0.0.0.0:8558", contactPoint.BindUrl);
 
-        var seeded = kubernetes with { Seeds = ["akka.tcp://akkavoice@10.1.0.11:4053"] };
-        Assert.Null(ContactPoint.Resolve(seeded, seeded.BuildConfig(hocon)));
+        var seeded = kubernetes.Node with { Seeds = ["akka.tcp://akkavoice@10.1.0.11:4053"] };
+        Assert.Null(ContactPoint.Resolve(seeded, kubernetes.Hocon));
     }
 
     [Fact]

@@ -32,7 +32,10 @@ public sealed class NodeProcess : IAsyncDisposable
     public int ExitCode => process.ExitCode;
 
     /// <summary>Starts a node on free ports; with <paramref name="seed"/> it joins that node's cluster.</summary>
-    public static NodeProcess Start(NodeProcess? seed = null, params string[] extraArgs)
+    public static NodeProcess Start(NodeProcess? seed = null, params string[] extraArgs) => Start(new Dictionary<string, string>(), seed, extraArgs);
+
+    /// <summary>Starts a node with <paramref name="environment"/> (for example <c>AKKAVOICE_*</c> variables) added to its environment.</summary>
+    public static NodeProcess Start(IReadOnlyDictionary<string, string> environment, NodeProcess? seed = null, params string[] extraArgs)
     {
         int http = TestNode.FreePort(), akka = TestNode.FreePort();
         var info = new ProcessStartInfo("dotnet")
@@ -51,6 +54,7 @@ public sealed class NodeProcess : IAsyncDisposable
         }
         foreach (var arg in extraArgs) info.ArgumentList.Add(arg);
         info.Environment["AKKAVOICE_ENVIRONMENT_NOTE"] = "e2e";
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         var process = Process.Start(info)!;
         var node = new NodeProcess(process, http, akka);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (node.log) node.log.AppendLine(e.Data); };

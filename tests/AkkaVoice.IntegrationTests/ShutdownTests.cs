@@ -6,7 +6,10 @@ using Xunit;
 
 namespace AkkaVoice.IntegrationTests;
 
-/// <summary>PROTOCOL.md section 5, <c>/readyz</c> from the start of shutdown (and the 1001 close that goes with it). A node of its own.</summary>
+/// <summary>
+/// PROTOCOL.md section 5, <c>/readyz</c> from the start of shutdown, and the 1001 close that goes with it,
+/// whatever starts the shutdown. Nodes of their own.
+/// </summary>
 public sealed class ShutdownTests
 {
     [Fact]
@@ -47,6 +50,29 @@ public sealed class ShutdownTests
         {
             if (stopped == Task.CompletedTask) await node.DisposeAsync();
             else await stopped;
+        }
+    }
+
+    [Fact]
+    public async Task A_node_downed_by_the_others_closes_its_clients_with_1001_and_stops()
+    {
+        await using var first = await TestNode.StartAsync();
+        var second = await TestNode.StartAsync(seed: first);
+        try
+        {
+            await using var client = await second.ClientAsync(Names.User());
+            var downed = Akka.Cluster.Cluster.Get(second.System).SelfAddress;
+
+            // What the split-brain resolver does to a node the others cannot reach: the node learns it is
+            // down and runs coordinated shutdown itself (run-coordinated-shutdown-when-down).
+            Akka.Cluster.Cluster.Get(first.System).Down(downed);
+            var closed = await client.WaitClosedAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, closed.Status);
+            await second.System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await second.DisposeAsync();
         }
     }
 }

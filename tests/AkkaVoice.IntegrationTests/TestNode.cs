@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using Akka.Actor;
 using Akka.Configuration;
 using AkkaVoice.Client;
 using AkkaVoice.Server;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AkkaVoice.IntegrationTests;
 
@@ -25,23 +27,23 @@ public sealed class TestNode : IAsyncDisposable
     public NodeOptions Options { get; }
     public HttpClient Http { get; }
 
-    /// <summary>Starts a node; <paramref name="hocon"/> overrides the project's HOCON (for example a smaller limit).</summary>
+    /// <summary>The node's actor system, as Akka.Hosting registered it.</summary>
+    public ActorSystem System => app.Services.GetRequiredService<ActorSystem>();
+
+    /// <summary>
+    /// Starts a node with the flags the executable takes; <paramref name="hocon"/> overrides the project's
+    /// HOCON (for example a smaller limit).
+    /// </summary>
     public static async Task<TestNode> StartAsync(string? jwtSecret = null, string? adminToken = null, string hocon = "", TestNode? seed = null)
     {
-        var options = new NodeOptions
-        {
-            HttpPort = FreePort(),
-            AkkaPort = FreePort(),
-            JwtSecret = jwtSecret,
-            AdminToken = adminToken,
-            Seeds = seed is null ? [] : [$"akka.tcp://akkavoice@127.0.0.1:{seed.Options.AkkaPort}"],
-        };
-        var config = ConfigurationFactory.ParseString(hocon)
-            .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
-            .WithFallback(options.BuildConfig(Path.Combine(AppContext.BaseDirectory, "hocon")));
-        var app = VoiceHost.Build(options, config);
+        List<string> args = ["--http-port", FreePort().ToString(), "--akka-port", FreePort().ToString()];
+        if (jwtSecret is not null) args.AddRange(["--jwt-secret", jwtSecret]);
+        if (adminToken is not null) args.AddRange(["--admin-token", adminToken]);
+        if (seed is not null) args.AddRange(["--seeds", $"akka.tcp://akkavoice@127.0.0.1:{seed.Options.AkkaPort}"]);
+        var config = ConfigurationFactory.ParseString(hocon).WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
+        var app = VoiceHost.Build([.. args], config);
         await app.StartAsync();
-        var node = new TestNode(app, options);
+        var node = new TestNode(app, app.Services.GetRequiredService<NodeOptions>());
         await node.WaitReadyAsync();
         return node;
     }

@@ -17,23 +17,27 @@ public sealed class ShardWatcher : ReceiveActor, IWithTimers
 
     private readonly IActorRef region;
     private readonly NodeStats stats;
+    private readonly TimeSpan interval;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Address self = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
     private HashSet<string> hosted = [];
 
-    public ShardWatcher(IActorRef region, NodeStats stats)
+    public ShardWatcher(IActorRef region, NodeStats stats, TimeSpan interval)
     {
         this.region = region;
         this.stats = stats;
+        this.interval = interval;
         Receive<Poll>(_ => region.Tell(GetShardRegionState.Instance));
         Receive<CurrentShardRegionState>(OnState);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef region, NodeStats stats) => Akka.Actor.Props.Create(() => new ShardWatcher(region, stats));
+    /// <summary>Polls <paramref name="region"/> every <paramref name="interval"/> (<c>akkavoice.shard-watch-interval</c>).</summary>
+    public static Props Props(IActorRef region, NodeStats stats, TimeSpan interval) =>
+        Akka.Actor.Props.Create(() => new ShardWatcher(region, stats, interval));
 
-    protected override void PreStart() => Timers.StartPeriodicTimer(Poll.Instance, Poll.Instance, TimeSpan.FromSeconds(1));
+    protected override void PreStart() => Timers.StartPeriodicTimer(Poll.Instance, Poll.Instance, interval);
 
     private void OnState(CurrentShardRegionState state)
     {

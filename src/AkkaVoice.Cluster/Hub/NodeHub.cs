@@ -401,7 +401,7 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
 
     private void KeepRetrying()
     {
-        if (!Timers.IsTimerActive(Retry.Instance)) Timers.StartPeriodicTimer(Retry.Instance, Retry.Instance, node.Settings.RetryInterval);
+        if (!Timers.IsTimerActive(Retry.Instance)) Timers.StartPeriodicTimer(Retry.Instance, Retry.Instance, node.Settings.Healing.RetryInterval);
     }
 
     /// <summary>

@@ -178,7 +178,7 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
             probing.Add(member.Address);
             HubAt(provider, member.Address).Tell(new ProbeRoom(room));
         }
-        if (probing.Count > 0) Timers.StartSingleTimer(ProbeOver.Instance, ProbeOver.Instance, settings.RoomProbeTimeout);
+        if (probing.Count > 0) Timers.StartSingleTimer(ProbeOver.Instance, ProbeOver.Instance, settings.Healing.RoomProbeTimeout);
     }
 
     private IActorRef HubAt(IActorRefProvider provider, Address address) =>
@@ -270,7 +270,7 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
             if (!members.ContainsKey(peer.Member)) awaited.TryAdd(peer.Member, peer.User);
         }
         if (awaited.Count > 0 && !Timers.IsTimerActive(RejoinGraceOver.Instance))
-            Timers.StartSingleTimer(RejoinGraceOver.Instance, RejoinGraceOver.Instance, settings.RejoinGrace);
+            Timers.StartSingleTimer(RejoinGraceOver.Instance, RejoinGraceOver.Instance, settings.Healing.RejoinGrace);
 
         // Hubs tell each local member only what it did not know, so announcing every rejoiner is safe:
         // a member that joined during the rebuild learns of each one that comes back after it.

@@ -5,6 +5,7 @@ using Akka.Management;
 using Akka.Management.Cluster.Bootstrap;
 using Akka.Management.Cluster.Bootstrap.ContactPoint;
 using Akka.Management.Dsl;
+using AkkaVoice.Cluster;
 using Newtonsoft.Json;
 using AkkaConfig = Akka.Configuration.Config;
 
@@ -29,24 +30,29 @@ public sealed record ContactPoint(Uri SelfBaseUri, string BindHostname, int Bind
     /// <summary>The most members one answer lists, as Akka.Management's route does; joining one of them is enough.</summary>
     private const int MaxSeedNodesToExpose = 5;
 
-    /// <summary>The contact point when this node forms its cluster through bootstrap, else null (seeds, or a cluster of its own).</summary>
+    /// <summary>
+    /// The contact point when this node forms its cluster through bootstrap, else null (seeds, or a cluster
+    /// of its own). It advertises the same host as remoting (<c>--hostname</c>) and listens where Kestrel
+    /// binds (<c>--bind</c>), on <c>akka.management.http.port</c>.
+    /// </summary>
     public static ContactPoint? Resolve(NodeOptions options, AkkaConfig config)
     {
         // Explicit seeds win over bootstrap (which would refuse to run with seed-nodes set anyway).
-        if (options.Seeds.Count > 0 || !config.GetBoolean("akkavoice.bootstrap.enabled", false)) return null;
+        if (options.Seeds.Count > 0 || !new HoconSettings(config, "akkavoice.bootstrap").Bool("enabled")) return null;
         var http = AkkaManagementSettings.Create(config.WithFallback(ClusterBootstrap.DefaultConfiguration())).Http;
         var basePath = http.BasePath.Trim('/');
         var prefix = basePath.Length == 0 ? "" : "/" + basePath;
-        var host = http.Hostname.Contains(':') ? "[" + http.Hostname + "]" : http.Hostname;
         return new ContactPoint(
-            new Uri($"http://{host}:{http.Port}{prefix}/"),
-            http.EffectiveBindHostname,
+            new Uri($"http://{UriHost(options.Hostname)}:{http.Port}{prefix}/"),
+            options.Bind,
             http.EffectiveBindPort,
             prefix + "/bootstrap/seed-nodes");
     }
 
+    private static string UriHost(string host) => host.Contains(':') ? "[" + host + "]" : host;
+
     /// <summary>The Kestrel URL the management port listens on.</summary>
-    public string BindUrl => $"http://{(BindHostname.Contains(':') ? "[" + BindHostname + "]" : BindHostname)}:{BindPort}";
+    public string BindUrl => $"http://{UriHost(BindHostname)}:{BindPort}";
 
     /// <summary>
     /// Starts bootstrap: records the self contact point (what <c>AkkaManagement.Start()</c> would do) and

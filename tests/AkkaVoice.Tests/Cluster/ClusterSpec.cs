@@ -13,7 +13,7 @@ namespace AkkaVoice.Tests.Cluster;
 /// </summary>
 [Collection(Name)]
 public abstract class ClusterSpec(ITestOutputHelper output, int size, string hocon = "")
-    : Akka.TestKit.Xunit2.TestKit(TestCluster.NodeConfig(hocon), "akkavoice", output), IAsyncLifetime
+    : Akka.TestKit.Xunit2.TestKit(TestCluster.NodeSetup(hocon), "akkavoice", output), IAsyncLifetime
 {
     public const string Name = "multi-node";
 

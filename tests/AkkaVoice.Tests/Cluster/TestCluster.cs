@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Configuration;
 using AkkaVoice.Cluster;
@@ -8,8 +9,9 @@ namespace AkkaVoice.Tests.Cluster;
 
 /// <summary>
 /// A real AkkaVoice cluster inside one test process: each node is its own ActorSystem named
-/// <c>akkavoice</c> on a free loopback port (port 0), loading the project's own HOCON, talking to the
-/// others over Akka.Remote. Copy this when you need a multi-node test:
+/// <c>akkavoice</c> on a free loopback port (port 0), loading the project's own HOCON and the node's
+/// serializer binding, talking to the others over Akka.Remote, with the node's actors started by
+/// <see cref="VoiceNode.Start"/> as the host's Akka.Hosting starter does. Copy this when you need a multi-node test:
 /// <code>
 /// await using var cluster = await TestCluster.StartAsync(3);
 /// var alice = cluster.Connect(0, "alice");
@@ -28,7 +30,7 @@ public sealed class TestCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts <paramref name="size"/> nodes and waits until every node sees them all Up. Node 0 runs in
-    /// <paramref name="first"/> when given (a TestKit's own system, made with <see cref="NodeConfig"/>).
+    /// <paramref name="first"/> when given (a TestKit's own system, made with <see cref="NodeSetup"/>).
     /// </summary>
     public static async Task<TestCluster> StartAsync(int size, ActorSystem? first = null, string extraHocon = "")
     {
@@ -38,9 +40,17 @@ public sealed class TestCluster : IAsyncDisposable
         return cluster;
     }
 
-    /// <summary>The configuration every test node loads: the real hocon/akkavoice.conf, a free port, quieter logs.</summary>
+    /// <summary>What every test node starts with: <see cref="NodeConfig"/> and the node's serializer binding.</summary>
+    public static ActorSystemSetup NodeSetup(string extraHocon = "") =>
+        BootstrapSetup.Create().WithConfig(NodeConfig(extraHocon)).And(VoiceNodeHosting.Serialization);
+
+    /// <summary>
+    /// The configuration every test node loads: the real hocon/akkavoice.conf, the cluster provider (the
+    /// host's WithClustering), a free port (its WithRemoting), quieter logs.
+    /// </summary>
     public static Config NodeConfig(string extraHocon = "") =>
         ConfigurationFactory.ParseString($$"""
+            akka.actor.provider = cluster
             akka.remote.dot-netty.tcp.port = 0
             akka.remote.dot-netty.tcp.hostname = 127.0.0.1
             akka.loglevel = WARNING
@@ -60,8 +70,8 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>Starts one more node, joining the first (or itself, when it is the first).</summary>
     public VoiceNode StartNode(ActorSystem? system = null)
     {
-        system ??= ActorSystem.Create("akkavoice", NodeConfig(extraHocon));
-        var node = VoiceNode.Start(system);
+        system ??= ActorSystem.Create("akkavoice", NodeSetup(extraHocon));
+        var node = VoiceNode.Start(system, VoiceSettings.FromConfig(system.Settings.Config), new NodeStats());
         var seed = nodes.Count == 0 ? node.SelfAddress : nodes[0].SelfAddress;
         Akka.Cluster.Cluster.Get(system).Join(seed);
         nodes.Add(node);

@@ -20,7 +20,7 @@ public sealed class LocalRoomTests
 
     private (Outbound, CountingSink) NewOutput()
     {
-        var outbound = new Outbound(new Limits(), stats);
+        var outbound = new Outbound(TestSettings.Limits, stats);
         var sink = new CountingSink();
         outbound.Attach(sink);
         return (outbound, sink);

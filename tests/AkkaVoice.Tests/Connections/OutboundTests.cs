@@ -45,7 +45,7 @@ public sealed class OutboundTests
     }
 
     private Outbound NewOutbound(int voiceFrames = 4, int textMessages = 4, TimeSpan? stuckAfter = null) =>
-        new(new Limits
+        new(TestSettings.Limits with
         {
             VoiceQueueFrames = voiceFrames,
             TextQueueMessages = textMessages,
@@ -277,7 +277,7 @@ public sealed class OutboundTests
     [Fact]
     public void The_default_limits_are_those_of_the_contract()
     {
-        var limits = new Limits();
+        var limits = TestSettings.Limits;
         Assert.Equal(256, limits.VoiceQueueFrames);
         Assert.Equal(256, limits.TextQueueMessages);
         Assert.Equal(TimeSpan.FromSeconds(10), limits.StuckReceiverTimeout);

@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 namespace AkkaVoice.Tests.Relay;
 
 /// <summary>The outbox between rooms and other nodes' relays: every frame arrives, in order, in fewer messages when it is busy.</summary>
-public sealed class RelayOutboxSpec(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestCluster.NodeConfig(), "akkavoice", output)
+public sealed class RelayOutboxSpec(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestCluster.NodeSetup(), "akkavoice", output)
 {
     [Fact]
     public void A_lone_frame_goes_out_at_once_as_itself()

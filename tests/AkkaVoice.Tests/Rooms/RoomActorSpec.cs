@@ -15,9 +15,9 @@ namespace AkkaVoice.Tests.Rooms;
 /// rebuilds. Probes stand in for the nodes' hubs and relays; the system is not in a cluster, so the
 /// room's start probe asks nobody.
 /// </summary>
-public sealed class RoomActorSpec(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestCluster.NodeConfig(), "akkavoice", output)
+public sealed class RoomActorSpec(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestCluster.NodeSetup(), "akkavoice", output)
 {
-    private VoiceSettings settings = new() { Limits = new Limits { MembersPerRoom = 3 } };
+    private VoiceSettings settings = TestSettings.Voice with { Limits = TestSettings.Limits with { MembersPerRoom = 3 } };
 
     /// <summary>A node as the room sees it: its hub and its relay.</summary>
     private sealed record Node(TestProbe Hub, TestProbe Relay);
@@ -157,7 +157,7 @@ public sealed class RoomActorSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
     [Fact]
     public void History_is_kept_for_the_last_hundred_and_an_older_since_is_not_recovered()
     {
-        settings = settings with { Limits = new Limits() };
+        settings = settings with { Limits = TestSettings.Limits };
         var room = Room();
         var a = NewNode("a");
         var alice = JoinThrough(room, a, "alice", newNode: true);

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using Akka.Actor;
+using AkkaVoice.Cluster;
 using Akka.Configuration;
 using Akka.Serialization;
 using AkkaVoice.Cluster.Rooms;
@@ -17,11 +18,12 @@ namespace AkkaVoice.Tests.Serialization;
 /// </summary>
 public sealed class WireSerializerFixture : IDisposable
 {
-    public Akka.TestKit.Xunit2.TestKit Kit { get; } = new(NodeConfig(), "akkavoice");
+    public Akka.TestKit.Xunit2.TestKit Kit { get; } = new(BootstrapSetup.Create().WithConfig(NodeConfig()).And(VoiceNodeHosting.Serialization), "akkavoice");
 
-    /// <summary>The project's own HOCON (so its serializer binding is what is tested) on a free port.</summary>
+    /// <summary>The project's own HOCON on a free port, with the node's serializer binding (so that binding is what is tested).</summary>
     private static Config NodeConfig() =>
         ConfigurationFactory.ParseString("""
+            akka.actor.provider = cluster
             akka.remote.dot-netty.tcp.port = 0
             akka.loggers = ["Akka.Event.DefaultLogger"]
             # The node's Serilog formatter is not referenced by the tests; Akka's own default stands in.
@@ -35,7 +37,7 @@ public sealed class WireSerializerFixture : IDisposable
 
 /// <summary>
 /// Every message that crosses nodes goes through <see cref="WireSerializer"/> and comes back equal. The
-/// system loads the project's own HOCON, so these tests also prove the serializer binding there works.
+/// system binds the serializer as the host does (<see cref="VoiceNodeHosting"/>), so these tests also prove that binding works.
 /// </summary>
 public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassFixture<WireSerializerFixture>
 {

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using AkkaVoice.Cluster;
 using AkkaVoice.Server.Bootstrap;
@@ -9,91 +8,94 @@ using AkkaVoice.Server.Bootstrap;
 namespace AkkaVoice.Server;
 
 /// <summary>
-/// Owns the node's ActorSystem: starts it (joining the seeds, or itself when there are none, or through
-/// cluster bootstrap when <c>akkavoice.bootstrap.enabled</c> is on), tracks readiness, and on shutdown
-/// closes every socket with 1001 and then leaves the cluster through coordinated shutdown, so the node's
-/// rooms are handed off before the process exits.
+/// The node's life around the actor system that Akka.Hosting runs: the port check before remoting binds,
+/// joining the cluster once the node's actors run, readiness, and one way out. Closing every socket with
+/// 1001 is a coordinated-shutdown task of the first phase (before-service-unbind), so SIGTERM, a drain
+/// (<c>POST /admin/leave</c>) and a downing (<c>run-coordinated-shutdown-when-down</c>) all close the
+/// clients the same way, before the shard regions hand off and the node's actors stop.
 /// </summary>
-public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.Config config, Connections connections, NodeStats stats,
-    IHostApplicationLifetime lifetime, ILogger<AkkaService> logger) : IHostedLifecycleService
+public sealed partial class NodeLifecycle(NodeSettings settings, Connections connections, ILogger<NodeLifecycle> logger)
+    : IHostedLifecycleService
 {
     private VoiceNode? node;
     private volatile bool ready;
     private volatile bool stopping;
 
-    /// <summary>The running node; available once the host has started.</summary>
+    /// <summary>The running node; available once the actor system has started.</summary>
     public VoiceNode Node => node ?? throw new InvalidOperationException("the node has not started");
-
-    /// <summary>True once this node is Up and its room shard region answers; false again from the start of shutdown.</summary>
-    public bool Ready => ready && !stopping;
-
-    public bool Stopping => stopping;
 
     /// <summary>The node, or null before start (the bootstrap contact point answers before the node runs).</summary>
     public VoiceNode? NodeOrNull => node;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>True once this node is Up and its room shard region answers; false again from the start of shutdown.</summary>
+    public bool Ready => ready && !Stopping;
+
+    /// <summary>True from the start of shutdown, whatever started it.</summary>
+    public bool Stopping => stopping || node is { } n && CoordinatedShutdown.Get(n.System).ShutdownReason is not null;
+
+    /// <summary>Runs before any hosted service starts, so before Kestrel and remoting bind.</summary>
+    public Task StartingAsync(CancellationToken cancellationToken)
     {
         EnsurePortsFree();
-        var system = ActorSystem.Create("akkavoice", config);
-        node = VoiceNode.Start(system, stats);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The node's actors run (Akka.Hosting's actor starters); the cluster is joined next, in <see cref="JoinAsync"/>.</summary>
+    public void Started(VoiceNode started)
+    {
+        node = started;
+        var shutdown = CoordinatedShutdown.Get(started.System);
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "close-sockets", async () =>
+        {
+            stopping = true;
+            LogStopping(connections.Count, shutdown.ShutdownReason?.GetType().Name ?? "unknown");
+            await connections.CloseAllAsync(settings.Server.CloseTimeout);
+            return Akka.Done.Instance;
+        });
+    }
+
+    /// <summary>Joins the seeds, or itself when there are none, or the cluster that bootstrap finds when it is on.</summary>
+    public async Task JoinAsync(ActorSystem system)
+    {
         var cluster = Akka.Cluster.Cluster.Get(system);
         string joining;
-        if (ContactPoint.Resolve(options, config) is { } contactPoint)
+        if (ContactPoint.Resolve(settings.Node, settings.Hocon) is { } contactPoint)
         {
             // Kestrel serves the contact point (VoiceHost maps it); bootstrap probes the other pods' contact
             // points and joins the cluster they report, or forms it if none exists and this node is lowest.
-            try
-            {
-                await contactPoint.StartBootstrapAsync(system);
-            }
-            catch
-            {
-                await system.Terminate();
-                throw;
-            }
+            await contactPoint.StartBootstrapAsync(system);
             joining = $"through cluster bootstrap (contact point {contactPoint.SelfBaseUri})";
         }
         else
         {
-            // With seeds, the cluster extension joins them by itself; without, the node is its own cluster.
-            if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
-            joining = options.Seeds.Count == 0 ? "itself (a cluster of its own)" : "seeds " + string.Join(",", options.Seeds);
+            // With seeds (WithClustering) the cluster extension joins them by itself; without, the node is its own cluster.
+            if (settings.Node.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
+            joining = settings.Node.Seeds.Count == 0 ? "itself (a cluster of its own)" : "seeds " + string.Join(",", settings.Node.Seeds);
         }
 
-        LogStarted(node.SelfAddress.ToString(), joining, node.Settings.Routing.ToString());
-        if (options.JwtSecret is null) LogAuthenticationOff();
-
+        LogStarted(cluster.SelfAddress.ToString(), joining, settings.Voice.Routing.ToString());
+        if (settings.Node.JwtSecret is null) LogAuthenticationOff();
         cluster.RegisterOnMemberUp(() => _ = WaitForShardRegionAsync());
-        // A node that is downed or leaves on its own terminates its system; the process goes with it.
-        _ = system.WhenTerminated.ContinueWith(_ =>
-        {
-            if (!stopping) lifetime.StopApplication();
-        }, TaskScheduler.Default);
     }
 
     /// <summary>
-    /// Runs before Kestrel stops: Kestrel waits for open requests, and a WebSocket is one until it closes,
-    /// so the sockets are closed (1001) here, first.
+    /// Runs before Kestrel stops (Kestrel waits for open requests, and a WebSocket is one until it closes):
+    /// starts coordinated shutdown, whose first task closes the sockets, and waits until the node has left
+    /// the cluster. When a downing started it already, this only waits for the same run.
     /// </summary>
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         stopping = true;
-        LogStopping(connections.Count);
-        await connections.CloseAllAsync(TimeSpan.FromSeconds(3));
-    }
-
-    /// <summary>Leaves the cluster: the node's shards hand off to their next homes before the system terminates.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
         if (node is null) return;
-        await CoordinatedShutdown.Get(node.System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
+        await CoordinatedShutdown.Get(node.System).Run(CoordinatedShutdown.ClrExitReason.Instance);
         LogStopped();
     }
 
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -107,6 +109,7 @@ public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.
     /// </summary>
     private void EnsurePortsFree()
     {
+        var options = settings.Node;
         var address = IPAddress.TryParse(options.Bind, out var ip) ? ip : Dns.GetHostAddresses(options.Bind)[0];
         foreach (var (port, name) in new[] { (options.AkkaPort, "akka"), (options.HttpPort, "http") })
         {
@@ -132,11 +135,11 @@ public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.
     private async Task WaitForShardRegionAsync()
     {
         // The region answers GetCurrentRegions only through the coordinator, so an answer means rooms can be placed.
-        while (!stopping)
+        while (!Stopping)
         {
             try
             {
-                await Node.Rooms.Ask<CurrentRegions>(GetCurrentRegions.Instance, TimeSpan.FromSeconds(2));
+                await Node.Rooms.Ask<CurrentRegions>(GetCurrentRegions.Instance, settings.Server.ReadyProbeTimeout);
                 ready = true;
                 LogReady(Node.SelfAddress.ToString());
                 return;
@@ -156,8 +159,8 @@ public sealed partial class AkkaService(NodeOptions options, Akka.Configuration.
     [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} is ready: Up, shard region reachable")]
     private partial void LogReady(string node);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: closing {Connections} connections with 1001, then leaving the cluster")]
-    private partial void LogStopping(int connections);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down ({Reason}): closing {Connections} connections with 1001, then leaving the cluster")]
+    private partial void LogStopping(int connections, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Left the cluster; shutdown complete")]
     private partial void LogStopped();
