@@ -97,10 +97,10 @@ public static class AdminEndpoints
         admin.MapGet("/rebalance", async (AkkaService akka) =>
         {
             var cluster = Akka.Cluster.Cluster.Get(akka.Node.System);
-            var up = cluster.State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address).ToArray();
+            var up = cluster.State.Members.Where(m => m.Status == MemberStatus.Up).ToArray();
             var stats = await akka.Node.Rooms.Ask<ClusterShardingStats>(new GetClusterShardingStats(QueryTimeout), QueryTimeout + TimeSpan.FromSeconds(1));
             var pending = stats.Regions
-                .SelectMany(r => r.Value.Stats.Keys.Select(shard => (shard, from: r.Key, to: Directory.RoomDirectory.HomeOfShard(shard, up))))
+                .SelectMany(r => r.Value.Stats.Keys.Select(shard => (shard, from: r.Key, to: Directory.RoomDirectory.HomeOfShardAmong(shard, up))))
                 .Where(m => m.to is not null && !m.to.Equals(m.from))
                 .OrderBy(m => int.TryParse(m.shard, out var n) ? n : int.MaxValue)
                 .Select(m => new { shard = m.shard, from = m.from.ToString(), to = m.to!.ToString() })

@@ -19,11 +19,15 @@ public sealed record NodeOptions
     public string? AdminToken { get; init; }
     public IReadOnlyList<string> ConfigFiles { get; init; } = [];
 
+    /// <summary>The node's stable name (<c>akkavoice.node-name</c>); null leaves the HOCON's, which defaults to host:port.</summary>
+    public string? NodeName { get; init; }
+
     private static readonly (string Flag, string Env)[] Known =
     [
         ("http-port", "AKKAVOICE_HTTP_PORT"), ("bind", "AKKAVOICE_BIND"), ("akka-port", "AKKAVOICE_AKKA_PORT"),
         ("hostname", "AKKAVOICE_HOSTNAME"), ("seeds", "AKKAVOICE_SEEDS"), ("routing", "AKKAVOICE_ROUTING"),
         ("jwt-secret", "AKKAVOICE_JWT_SECRET"), ("admin-token", "AKKAVOICE_ADMIN_TOKEN"), ("config", "AKKAVOICE_CONFIG"),
+        ("node-name", "AKKAVOICE_NODE_NAME"),
     ];
 
     /// <summary>Reads flags (<c>--name value</c> or <c>--name=value</c>) over environment variables; throws <see cref="ArgumentException"/> with a clear message on bad input.</summary>
@@ -70,6 +74,7 @@ public sealed record NodeOptions
             JwtSecret = Get("jwt-secret"),
             AdminToken = Get("admin-token"),
             ConfigFiles = Split(Get("config")),
+            NodeName = Get("node-name"),
         };
     }
 
@@ -86,6 +91,7 @@ public sealed record NodeOptions
         overrides.AppendLine($"akka.management.http.bind-hostname = {Quote(Bind)}");
         overrides.AppendLine($"akka.cluster.seed-nodes = [{string.Join(", ", Seeds.Select(Quote))}]");
         overrides.AppendLine($"akkavoice.routing = {Routing}");
+        if (NodeName is not null) overrides.AppendLine($"akkavoice.node-name = {Quote(NodeName)}");
 
         var config = ConfigurationFactory.ParseString(overrides.ToString());
         foreach (var file in ConfigFiles)
@@ -95,7 +101,25 @@ public sealed record NodeOptions
             config = config.WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(path)));
         }
         var basePath = Path.Combine(hoconDirectory, "akkavoice.conf");
-        return config.WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(basePath)));
+        config = config.WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(basePath)));
+        return WithNameRole(config);
+    }
+
+    /// <summary>
+    /// Carries <c>akkavoice.node-name</c> as the cluster role <c>name:&lt;name&gt;</c>, next to any roles
+    /// the HOCON sets: the allocation strategy sees members, and so their roles, and weighs each node by
+    /// that name (RoomDirectory). Without a name the node has no such role and is weighed by host:port.
+    /// </summary>
+    public static Config WithNameRole(Config config)
+    {
+        var name = config.GetString("akkavoice.node-name", "");
+        if (string.IsNullOrEmpty(name)) return config;
+        if (name.Length > 128 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' or ':'))
+            throw new ArgumentException($"--node-name must be 1-128 characters of A-Z a-z 0-9 . - _ :, not '{name}'");
+        var roles = (config.GetStringList("akka.cluster.roles") ?? [])
+            .Where(r => !r.StartsWith(Cluster.Directory.RoomDirectory.NameRolePrefix, StringComparison.Ordinal))
+            .Append(Cluster.Directory.RoomDirectory.NameRolePrefix + name);
+        return ConfigurationFactory.ParseString($"akka.cluster.roles = [{string.Join(", ", roles.Select(Quote))}]").WithFallback(config);
     }
 
     private static int? Port(string? value, string name)
