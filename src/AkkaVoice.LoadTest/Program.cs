@@ -1,5 +1,8 @@
 using AkkaVoice.LoadTest;
 
+// `chaos`: the probe scripts/chaos.sh drives (ChaosProbe), not a load run.
+if (args.Length > 0 && args[0] == "chaos") return await ChaosProbe.RunAsync(args[1..]);
+
 LoadOptions? options;
 try
 {
