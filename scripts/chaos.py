@@ -131,8 +131,11 @@ class Probe:
                 self.cv.wait(left)
 
     def send(self, command):
-        self.proc.stdin.write(command + "\n")
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(command + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            raise RuntimeError(f"the probe has exited (code {self.proc.wait()})") from None
 
     def close(self):
         if self.proc.poll() is None:
@@ -365,6 +368,12 @@ def main():
         log(f"probe ready: {ready['rooms']} rooms x {ready['members']} members, {ready['speakers']} speakers each, {ready['pairs']} pairs")
         time.sleep(5)
         for name in faults:
+            # Each fault finds the clients where they started, a third on every node.
+            probe.send("spread")
+            spread = probe.expect("spread", 90)
+            if spread["moved"]:
+                log(f"moved {spread['moved']} clients back to the node they started on")
+                time.sleep(3)
             t0 = time.time()
             seen = run_fault(name, cluster, probe, args)
             probe.send("report")

@@ -11,7 +11,8 @@
 #                  the minority side downs itself and exits; the rules are removed and it is started again
 #   rolling        SIGTERM and restart of every node in turn, --rounds times
 #
-# Per fault: reconnects of the clients, recovery (each silence over 200 ms of one speaker at one receiver,
+# Before each fault the clients that an earlier fault moved go back to the node they started on. Per fault:
+# reconnects of the clients, recovery (each silence over 200 ms of one speaker at one receiver,
 # from the last frame before to the first frame after: p50/p99/max, split into the rooms homed on the
 # fault's node and the others), the longest silence per receiver/speaker pair, pairs never recovered
 # (silent at the report, --settle seconds after the fault), frames to a wrong room, duplicates, and rooms
@@ -32,7 +33,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 for arg in "$@"; do
     if [ "$arg" = "--help" ] || [ "$arg" = "-h" ]; then
-        sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         echo
         exec python3 "$ROOT/scripts/chaos.py" --help
     fi

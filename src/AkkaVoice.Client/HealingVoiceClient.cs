@@ -61,7 +61,9 @@ public sealed class HealingVoiceClient : IAsyncDisposable
     private readonly CancellationTokenSource stop = new();
     private readonly Lock gate = new();
     private readonly Dictionary<string, RoomState> rooms = new(StringComparer.Ordinal);
-    private VoiceClient? current;
+    private volatile VoiceClient? current;
+    private volatile bool connected;
+    private volatile string? moving;
     private int node;
     private long lastTraffic;
     private Task? supervisor;
@@ -93,7 +95,14 @@ public sealed class HealingVoiceClient : IAsyncDisposable
     public event Action<Rejoined>? OnRejoined;
 
     /// <summary>True while a connection is open and every room is joined on it.</summary>
-    public bool IsConnected { get; private set; }
+    public bool IsConnected
+    {
+        get => connected;
+        private set => connected = value;
+    }
+
+    /// <summary>The settings the client was made with.</summary>
+    public HealingOptions Options => options;
 
     /// <summary>The node currently used (its address in the options).</summary>
     public Uri Node => options.Nodes[Volatile.Read(ref node)];
@@ -125,6 +134,20 @@ public sealed class HealingVoiceClient : IAsyncDisposable
         }
         IsConnected = true;
         supervisor = Task.Run(SuperviseAsync);
+    }
+
+    /// <summary>
+    /// Moves to node <paramref name="index"/> of the options' nodes: drops the connection and reconnects
+    /// there, rejoining every room, as after a failure (a drain, or putting clients back where they were).
+    /// </summary>
+    public void MoveTo(int index)
+    {
+        if (index < 0 || index >= options.Nodes.Count) throw new ArgumentOutOfRangeException(nameof(index), "not an index of Nodes");
+        if (supervisor is null) throw new InvalidOperationException("not connected");
+        // The reconnect advances to the next node first.
+        Volatile.Write(ref node, (index - 1 + options.Nodes.Count) % options.Nodes.Count);
+        moving = $"moved to {options.Nodes[index]}";
+        current?.Socket.Abort();
     }
 
     /// <summary>Joins <paramref name="room"/> (asking again until answered) and returns the <c>joined</c> message.</summary>
@@ -227,6 +250,11 @@ public sealed class HealingVoiceClient : IAsyncDisposable
         while (true)
         {
             var reason = await watching;
+            if (moving is { } moved)
+            {
+                reason = moved;
+                moving = null;
+            }
             IsConnected = false;
             await client.DisposeAsync();
             CancelWaiters();

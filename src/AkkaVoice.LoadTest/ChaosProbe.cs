@@ -12,6 +12,7 @@ namespace AkkaVoice.LoadTest;
 /// spread round-robin over the nodes, speakers sending frames that carry their room, speaker and sequence,
 /// and every receiver/speaker pair timed. It reads commands on stdin and answers with one JSON object per
 /// line on stdout:
+/// <c>spread</c> moves every client back to the node it started on,
 /// <c>mark NAME [AKKA-ADDRESS]</c> starts measuring a fault (rooms homed on the address are its target rooms),
 /// <c>report</c> prints the figures since the mark, <c>quit</c> ends.
 /// </summary>
@@ -20,7 +21,7 @@ public sealed class ChaosProbe
     public const string Help = """
         AkkaVoice chaos probe: voice load on healing clients, measured per fault window (used by scripts/chaos.sh).
 
-        Usage: AkkaVoice.LoadTest chaos [options]; then commands on stdin: mark NAME [AKKA-ADDRESS] | report | quit
+        Usage: AkkaVoice.LoadTest chaos [options]; then commands on stdin: spread | mark NAME [AKKA-ADDRESS] | report | quit
 
         Options (--name value):
           --nodes URLS         comma-separated http base URLs of the nodes (member i of room r starts on node (r + i) % N)
@@ -50,6 +51,9 @@ public sealed class ChaosProbe
     {
         public readonly int Room = room;
         public readonly int Index = index;
+
+        /// <summary>The node this member started on, round-robin.</summary>
+        public int Home;
 
         /// <summary>Global speaker number, or -1 for a listener.</summary>
         public readonly int Speaker = speaker;
@@ -145,6 +149,9 @@ public sealed class ChaosProbe
                 case "mark":
                     await MarkAsync(words.Length > 1 ? words[1] : "fault", words.Length > 2 ? words[2] : null);
                     break;
+                case "spread":
+                    await SpreadAsync();
+                    break;
                 case "report":
                     Emit(Report());
                     break;
@@ -166,10 +173,11 @@ public sealed class ChaosProbe
     private async Task ConnectAsync(Peer p)
     {
         var user = $"{prefix}-r{p.Room}-m{p.Index}";
+        p.Home = (p.Room + p.Index) % nodes.Count;
         p.Client = new HealingVoiceClient(new HealingOptions
         {
             Nodes = [.. nodes.Select(n => new UriBuilder(n) { Scheme = n.Scheme == "https" ? "wss" : "ws", Path = "/ws", Query = "user=" + Uri.EscapeDataString(user) }.Uri)],
-            FirstNode = (p.Room + p.Index) % nodes.Count,
+            FirstNode = p.Home,
             PingAfter = TimeSpan.FromSeconds(pingAfter),
             SilenceTimeout = TimeSpan.FromSeconds(silenceTimeout),
             OnFrame = f => OnFrame(p, f),
@@ -260,6 +268,17 @@ public sealed class ChaosProbe
             Interlocked.Increment(ref w.Late);
             if (back < 64) p.Recent[speaker] |= 1UL << (int)back;
         }
+    }
+
+    /// <summary>Moves every client that a fault sent elsewhere back to the node it started on, so each fault finds clients on every node.</summary>
+    private async Task SpreadAsync()
+    {
+        var moved = peers.Where(p => p.Client.Node != p.Client.Options.Nodes[p.Home]).ToList();
+        foreach (var p in moved) p.Client.MoveTo(p.Home);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (peers.Any(p => !p.Client.IsConnected || p.Client.Node != p.Client.Options.Nodes[p.Home]) && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        Emit(new { @event = "spread", moved = moved.Count, connected = peers.Count(p => p.Client.IsConnected) });
     }
 
     private async Task MarkAsync(string name, string? target)
