@@ -73,6 +73,7 @@ public sealed class HealingVoiceClient : IAsyncDisposable
         public byte Slot;
         public uint Member;
         public long LastSeq;
+        public TextEvent? LastJoined;
         public TaskCompletionSource<TextEvent>? Waiter;
     }
 
@@ -150,7 +151,10 @@ public sealed class HealingVoiceClient : IAsyncDisposable
         current?.Socket.Abort();
     }
 
-    /// <summary>Joins <paramref name="room"/> (asking again until answered) and returns the <c>joined</c> message.</summary>
+    /// <summary>
+    /// Joins <paramref name="room"/> (asking again until answered) and returns the <c>joined</c> message; when
+    /// the connection is lost meanwhile, the answer of the rejoin on the next connection.
+    /// </summary>
     public async Task<TextEvent> JoinAsync(string room, CancellationToken cancellationToken = default)
     {
         var client = current ?? throw new InvalidOperationException("not connected");
@@ -158,7 +162,23 @@ public sealed class HealingVoiceClient : IAsyncDisposable
         {
             if (!rooms.ContainsKey(room)) rooms[room] = new RoomState();
         }
-        return await JoinOnAsync(client, room, null, cancellationToken);
+        try
+        {
+            return await JoinOnAsync(client, room, null, cancellationToken);
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException && !cancellationToken.IsCancellationRequested && !stop.IsCancellationRequested)
+        {
+            // The connection was lost while joining: the reconnect rejoins the room; its answer is ours.
+            while (true)
+            {
+                lock (gate)
+                {
+                    if (!rooms.TryGetValue(room, out var state)) throw new InvalidOperationException($"room {room} was left");
+                    if (IsConnected && state.Waiter is null && state.LastJoined is { } joined) return joined;
+                }
+                await Task.Delay(50, cancellationToken);
+            }
+        }
     }
 
     /// <summary>Leaves <paramref name="room"/>: it is no longer rejoined after a reconnect.</summary>
@@ -397,6 +417,7 @@ public sealed class HealingVoiceClient : IAsyncDisposable
                         state.Slot = (byte)t.Num("slot");
                         state.Member = (uint)t.Num("member");
                         state.LastSeq = Math.Max(state.LastSeq, t.Json.TryGetProperty("seq", out var seq) ? seq.GetInt64() : 0);
+                        state.LastJoined = t;
                         var waiter = state.Waiter;
                         state.Waiter = null;
                         waiter?.TrySetResult(t);
