@@ -2,17 +2,21 @@
 # A local AkkaVoice cluster on loopback, in one command.
 #
 #   scripts/cluster.sh start N [--routing interest|via-room|broadcast] [--no-build]
+#   scripts/cluster.sh start-node I     (start node I again, after it stopped, into the running cluster)
 #   scripts/cluster.sh stop
 #   scripts/cluster.sh status
 #
-# Node i listens for HTTP/WebSockets on 127.0.0.1:(5000+i) and for Akka.Remote on 127.0.0.1:(4053+i);
-# node 0 forms the cluster, the others join it. Logs go to run/node-i.log, pids to run/node-i.pid
+# Node i listens for HTTP/WebSockets on 127.0.0.1:(5000+i) and for Akka.Remote on 127.0.0.1:(4053+i),
+# and is named node-i (--node-name); node 0 forms the cluster, the others join it, and a node started
+# again joins through the others. Logs go to run/node-i.log (appended to), pids to run/node-i.pid
 # (run/ is git-ignored). `start` returns once every node answers /readyz with 200. `stop` sends
 # SIGTERM to every node (a graceful leave) and waits for them to exit, killing any that is still
 # there after STOP_TIMEOUT seconds.
 #
 # Environment: HTTP_BASE_PORT (5000), AKKA_BASE_PORT (4053), READY_TIMEOUT (90), STOP_TIMEOUT (45),
-# NODE_ENV_<i>="VAR=value ..." extra environment for node i (for example DOTNET_gcServer=1).
+# NODE_ENV_<i>="VAR=value ..." extra environment for node i (for example DOTNET_gcServer=1),
+# NODE_WRAP_<i>="command ..." a command that runs node i (for example "setpriv --reuid=65534 --regid=65534
+# --clear-groups" to run it as another user, which scripts/chaos.sh needs to cut it off with firewall rules).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,7 +29,7 @@ STOP_TIMEOUT="${STOP_TIMEOUT:-45}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 usage() {
-    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -95,23 +99,60 @@ cmd_start() {
     fi
     [ -f "$SERVER_DLL" ] || { echo "$SERVER_DLL is missing; build first" >&2; exit 1; }
 
-    local seed="akka.tcp://akkavoice@127.0.0.1:$AKKA_BASE_PORT"
+    for ((i = 0; i < count; i++)); do rm -f "$RUN_DIR/node-$i.log"; done
+    echo "$count" >"$RUN_DIR/cluster.size"
+    echo "$routing" >"$RUN_DIR/cluster.routing"
     for ((i = 0; i < count; i++)); do
-        local args=(--http-port $((HTTP_BASE_PORT + i)) --akka-port $((AKKA_BASE_PORT + i)) --routing "$routing")
-        [ "$i" -gt 0 ] && args+=(--seeds "$seed")
-        local extra_var="NODE_ENV_$i"
-        # shellcheck disable=SC2086 # word splitting of VAR=value pairs is intended
-        (cd "$ROOT" && exec env ${!extra_var:-} dotnet "$SERVER_DLL" "${args[@]}" </dev/null >"$RUN_DIR/node-$i.log" 2>&1) &
-        echo $! >"$RUN_DIR/node-$i.pid"
-        echo "node $i: pid $!, http://127.0.0.1:$((HTTP_BASE_PORT + i)), akka port $((AKKA_BASE_PORT + i)), routing $routing" >&2
+        local seeds=""
+        [ "$i" -gt 0 ] && seeds="akka.tcp://akkavoice@127.0.0.1:$AKKA_BASE_PORT"
+        launch "$i" "$routing" "$seeds"
         # Node 0 must have formed the cluster before the others ask to join it: a joiner that finds no
         # seed waits 10 s before its next attempt, which is slower than starting them one after the other.
         if [ "$i" = 0 ]; then wait_ready 0; fi
     done
     for ((i = 1; i < count; i++)); do wait_ready "$i"; done
-    echo "$count" >"$RUN_DIR/cluster.size"
-    echo "$routing" >"$RUN_DIR/cluster.routing"
     echo "cluster of $count node(s) ready" >&2
+}
+
+# launch I ROUTING SEEDS: starts node I in the background (log appended, pid recorded).
+launch() {
+    local i="$1" routing="$2" seeds="$3"
+    local args=(--http-port $((HTTP_BASE_PORT + i)) --akka-port $((AKKA_BASE_PORT + i)) --routing "$routing" --node-name "node-$i")
+    [ -n "$seeds" ] && args+=(--seeds "$seeds")
+    local extra_var="NODE_ENV_$i" wrap_var="NODE_WRAP_$i"
+    # shellcheck disable=SC2086 # word splitting of VAR=value pairs and of the wrapper command is intended
+    (cd "$ROOT" && exec env ${!extra_var:-} ${!wrap_var:-} dotnet "$SERVER_DLL" "${args[@]}" </dev/null >>"$RUN_DIR/node-$i.log" 2>&1) &
+    echo $! >"$RUN_DIR/node-$i.pid"
+    echo "node $i: pid $!, http://127.0.0.1:$((HTTP_BASE_PORT + i)), akka port $((AKKA_BASE_PORT + i)), routing $routing" >&2
+}
+
+# Starts node I again into the running cluster: its seeds are every other node, so it joins them even
+# when it is node 0.
+cmd_start_node() {
+    local i="${1:-}"
+    case "$i" in ''|*[!0-9]*) echo "start-node needs a node number" >&2; usage ;; esac
+    [ -f "$RUN_DIR/cluster.size" ] || { echo "no cluster was started (run/cluster.size is missing)" >&2; exit 1; }
+    local count routing
+    count="$(cat "$RUN_DIR/cluster.size")"
+    routing="$(cat "$RUN_DIR/cluster.routing")"
+    [ "$i" -lt "$count" ] || { echo "node $i is not one of the cluster's $count nodes" >&2; exit 1; }
+    if [ -f "$RUN_DIR/node-$i.pid" ] && alive "$(cat "$RUN_DIR/node-$i.pid")"; then
+        echo "node $i is running (pid $(cat "$RUN_DIR/node-$i.pid"))" >&2
+        exit 1
+    fi
+    local seeds="" j
+    for ((j = 0; j < count; j++)); do
+        [ "$j" = "$i" ] && continue
+        seeds="${seeds:+$seeds,}akka.tcp://akkavoice@127.0.0.1:$((AKKA_BASE_PORT + j))"
+    done
+    # A port held by the previous process (a frozen one, or one still shutting down) fails the start at once.
+    local deadline=$((SECONDS + STOP_TIMEOUT))
+    while port_busy $((HTTP_BASE_PORT + i)) || port_busy $((AKKA_BASE_PORT + i)); do
+        [ "$SECONDS" -ge "$deadline" ] && { echo "node $i's ports are still in use" >&2; exit 1; }
+        sleep 0.2
+    done
+    launch "$i" "$routing" "$seeds"
+    wait_ready "$i"
 }
 
 wait_ready() {
@@ -181,6 +222,7 @@ cmd_status() {
 
 case "${1:-}" in
     start) shift; cmd_start "$@" ;;
+    start-node) shift; cmd_start_node "$@" ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
     *) usage ;;

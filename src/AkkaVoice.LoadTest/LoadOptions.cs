@@ -18,7 +18,7 @@ public enum Placement
     Away,
 }
 
-/// <summary>The load generator's command line (<c>--name value</c>; <c>--ramp</c> and <c>--help</c> take none).</summary>
+/// <summary>The load generator's command line (<c>--name value</c>; <c>--ramp</c>, <c>--heal</c> and <c>--help</c> take none).</summary>
 public sealed record LoadOptions
 {
     public IReadOnlyList<Uri> Nodes { get; init; } = [new Uri("http://127.0.0.1:5000")];
@@ -32,6 +32,7 @@ public sealed record LoadOptions
     public double Warmup { get; init; } = 5;
     public Placement Placement { get; init; } = Placement.Spread;
     public bool Ramp { get; init; }
+    public bool Heal { get; init; }
     public double RampFactor { get; init; } = 1.5;
     public double StepSeconds { get; init; } = 15;
     public int MaxSteps { get; init; } = 10;
@@ -80,6 +81,9 @@ public sealed record LoadOptions
           --max-steps N        (default 10)
           --max-p99-ms MS      (default 50)
           --max-loss RATIO     (default 0.001)
+          --heal               healing clients (AkkaVoice.Client's HealingVoiceClient): a member whose connection
+                               is lost, or whose node goes silent, reconnects to the next of --nodes with backoff and
+                               jitter and rejoins its room; the reconnects are counted
           --json FILE          write the result as JSON
           --label TEXT         a name for this run, copied into the JSON
           --user-prefix P      prefix of user and room ids (default lt + 4 random hex digits)
@@ -87,6 +91,8 @@ public sealed record LoadOptions
           --drain S            seconds to wait for frames in flight after sending stops (default 3)
           --admin-token T      bearer token for /admin/* when the nodes require one
           --help               this text
+
+        `AkkaVoice.LoadTest chaos --help` describes the probe of scripts/chaos.sh instead.
 
         Payload layout (little-endian): [u64 Stopwatch timestamp at send][u32 speaker index][u32 sequence][padding].
         Expected deliveries = frames sent in the measured window x (joined members of the room - 1).
@@ -103,6 +109,11 @@ public sealed record LoadOptions
             if (arg == "--ramp")
             {
                 o = o with { Ramp = true };
+                continue;
+            }
+            if (arg == "--heal")
+            {
+                o = o with { Heal = true };
                 continue;
             }
             if (!arg.StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument '{arg}'");

@@ -82,7 +82,7 @@ public sealed class LoadRun : IAsyncDisposable
             }
         }).ToList();
         await Task.WhenAll(tasks);
-        speakers.AddRange(fresh.Where(m => m.SpeakerIndex >= 0 && m.Client is not null));
+        speakers.AddRange(fresh.Where(m => m.SpeakerIndex >= 0 && (m.Client is not null || m.Healing is not null)));
         ConnectSeconds += watch.Elapsed.TotalSeconds;
 
         if (options.Placement == Placement.Affine)
@@ -120,11 +120,49 @@ public sealed class LoadRun : IAsyncDisposable
 
     public int ConnectFailures => Volatile.Read(ref connectFailures);
 
+    /// <summary>Times a healing member's connection was lost and it set out to reconnect.</summary>
+    public int Reconnects => Volatile.Read(ref reconnects);
+
+    private int reconnects;
+
+    private Uri WsOf(Member m, Uri baseUri) => new UriBuilder(baseUri) { Scheme = baseUri.Scheme == "https" ? "wss" : "ws", Path = "/ws",
+        Query = $"user={Uri.EscapeDataString($"{options.UserPrefix}-r{m.Room.Index}-m{m.Index}")}&room={Uri.EscapeDataString(m.Room.Id)}" }.Uri;
+
+    private async Task ConnectHealingAsync(Member m, CancellationToken cancellationToken)
+    {
+        var client = new HealingVoiceClient(new HealingOptions
+        {
+            Nodes = [.. options.Nodes.Select(n => WsOf(m, n))],
+            FirstNode = m.Node,
+            OnFrame = m.OnFrame,
+        });
+        client.OnReconnecting += e => { if (e.Attempt == 1) Interlocked.Increment(ref reconnects); };
+        client.OnRejoined += e => m.Slot = e.Slot;
+        try
+        {
+            await client.ConnectAsync(cancellationToken);
+            var joined = await client.JoinAsync(m.Room.Id, cancellationToken);
+            m.Slot = (byte)joined.Num("slot");
+            m.Healing = client;
+            m.Room.OnJoined();
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            await client.DisposeAsync();
+            Interlocked.Increment(ref connectFailures);
+            Console.Error.WriteLine($"  member {m.Index} of {m.Room.Id}: {e.Message}");
+        }
+    }
+
     private async Task ConnectAsync(Member m, CancellationToken cancellationToken)
     {
+        if (options.Heal)
+        {
+            await ConnectHealingAsync(m, cancellationToken);
+            return;
+        }
         var baseUri = options.Nodes[m.Node];
-        var ws = new UriBuilder(baseUri) { Scheme = baseUri.Scheme == "https" ? "wss" : "ws", Path = "/ws",
-            Query = $"user={Uri.EscapeDataString($"{options.UserPrefix}-r{m.Room.Index}-m{m.Index}")}&room={Uri.EscapeDataString(m.Room.Id)}" }.Uri;
+        var ws = WsOf(m, baseUri);
         for (int attempt = 1; ; attempt++)
         {
             VoiceClient? client = null;
@@ -279,7 +317,7 @@ public sealed class LoadRun : IAsyncDisposable
             var lossText = double.IsNaN(loss) ? "-" : loss.ToString("0.0000", CultureInfo.InvariantCulture);
             double elapsed = (now - m.Start) / (double)Stopwatch.Frequency;
             Console.Error.WriteLine(Invariant(
-                $"[step {m.Step} {elapsed,5:0}s {phase}] sent {(sent - lastSent) / dt,7:0}/s  delivered {(delivered - lastDelivered) / dt,8:0}/s  p99 {Ms(Measurement.Percentile(live, 99))} (window {windowP99})  loss {lossText}  conns {Connections}"));
+                $"[step {m.Step} {elapsed,5:0}s {phase}] sent {(sent - lastSent) / dt,7:0}/s  delivered {(delivered - lastDelivered) / dt,8:0}/s  p99 {Ms(Measurement.Percentile(live, 99))} (window {windowP99})  loss {lossText}  conns {Connections}{(options.Heal ? $"  reconnects {Reconnects}" : "")}"));
             lastSent = sent;
             lastDelivered = delivered;
             lastTicks = now;
@@ -292,10 +330,11 @@ public sealed class LoadRun : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        var all = rooms.SelectMany(r => r.Members).Where(m => m.Client is not null).ToList();
+        var all = rooms.SelectMany(r => r.Members).Where(m => m.Client is not null || m.Healing is not null).ToList();
         for (int i = 0; i < all.Count; i += options.ConnectBatch)
         {
-            await Task.WhenAll(all.Skip(i).Take(options.ConnectBatch).Select(m => m.Client!.DisposeAsync().AsTask()));
+            await Task.WhenAll(all.Skip(i).Take(options.ConnectBatch)
+                .Select(m => m.Healing is not null ? m.Healing.DisposeAsync().AsTask() : m.Client!.DisposeAsync().AsTask()));
         }
     }
 }

@@ -50,19 +50,27 @@ public sealed class Member
     public int SpeakerIndex { get; }
 
     public VoiceClient? Client { get; set; }
+
+    /// <summary>The member's connection with --heal (instead of <see cref="Client"/>).</summary>
+    public HealingVoiceClient? Healing { get; set; }
     public byte Slot { get; set; }
     public uint Sequence { get; private set; }
 
     /// <summary>When this speaker's next frame is due (Stopwatch ticks).</summary>
     public long NextDue { get; set; }
 
-    public bool Open => Client?.Socket.State == WebSocketState.Open;
+    public bool Open => Healing?.IsConnected ?? Client?.Socket.State == WebSocketState.Open;
 
     /// <summary>Sends the next frame unless the previous one is still on its way. Called from one sender loop only.</summary>
     public SendOutcome TrySend(Measurement m)
     {
         if (pending is { IsCompleted: false }) return SendOutcome.Busy;
-        if (pending is { IsFaulted: true } || Client is null || !Open) return SendOutcome.Failed;
+        if (Healing is not null)
+        {
+            // A healing connection drops frames while it reconnects; it never faults.
+            if (!Healing.IsConnected) return SendOutcome.Failed;
+        }
+        else if (pending is { IsFaulted: true } || Client is null || !Open) return SendOutcome.Failed;
         var buffer = sendBuffer!;
         long now = Stopwatch.GetTimestamp();
         buffer[0] = Slot;
@@ -70,7 +78,7 @@ public sealed class Member
         BinaryPrimitives.WriteUInt32LittleEndian(buffer.AsSpan(9), (uint)SpeakerIndex);
         BinaryPrimitives.WriteUInt32LittleEndian(buffer.AsSpan(13), ++Sequence);
         m.OnSent(now, Room.Joined - 1);
-        pending = Client.SendAsync(buffer, WebSocketMessageType.Binary);
+        pending = Healing is not null ? Healing.SendRawFrameAsync(buffer) : Client!.SendAsync(buffer, WebSocketMessageType.Binary);
         return SendOutcome.Sent;
     }
 

@@ -7,7 +7,7 @@ namespace AkkaVoice.LoadTest;
 
 /// <summary>
 /// Decides which node each member connects to. For room-affine placement it computes a room's home the
-/// way the cluster does (<see cref="RoomDirectory"/> over the Up members), so no room has to exist first,
+/// way the cluster does (<see cref="RoomDirectory"/> over the Up members, by their stable names), so no room has to exist first,
 /// and maps the home's akka address back to one of the <c>--nodes</c> URLs: by position in
 /// <c>--akka-nodes</c> when given, else by asking each node for its own address.
 /// </summary>
@@ -17,7 +17,7 @@ public sealed class NodeMap : IDisposable
     private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly RoomDirectory directory;
     private Dictionary<string, int>? indexByAkka;
-    private List<Address>? upMembers;
+    private List<(Address Address, string Name)>? upMembers;
 
     public NodeMap(LoadOptions options)
     {
@@ -41,8 +41,13 @@ public sealed class NodeMap : IDisposable
         var cluster = await GetJsonAsync(options.Nodes[0], "/admin/cluster", cancellationToken);
         upMembers = [.. cluster.GetProperty("members").EnumerateArray()
             .Where(m => m.GetProperty("status").GetString() == "Up")
-            .Select(m => Address.Parse(m.GetProperty("address").GetString()!))];
-        foreach (var m in upMembers)
+            .Select(m =>
+            {
+                var address = Address.Parse(m.GetProperty("address").GetString()!);
+                var roles = m.TryGetProperty("roles", out var r) ? r.EnumerateArray().Select(x => x.GetString() ?? "").ToArray() : [];
+                return (address, RoomDirectory.NameOf(address, roles));
+            })];
+        foreach (var (m, _) in upMembers)
         {
             if (!indexByAkka.ContainsKey(Key(m)))
                 throw new InvalidOperationException($"cluster member {m} is not one of --nodes; every Up member must be listed (rooms could be homed there)");
@@ -62,8 +67,9 @@ public sealed class NodeMap : IDisposable
     /// <summary>The node index hosting <paramref name="room"/> by the cluster's own rule.</summary>
     public int HomeIndex(string room)
     {
-        var home = RoomDirectory.HomeOfShard(directory.ShardOf(room), upMembers!) ?? throw new InvalidOperationException("no Up members");
-        return indexByAkka![Key(home)];
+        if (upMembers is not { Count: > 0 }) throw new InvalidOperationException("no Up members");
+        var home = RoomDirectory.HomeOfShard(directory.ShardOf(room), upMembers, m => m.Name, m => m.Address);
+        return indexByAkka![Key(home.Address)];
     }
 
     /// <summary>The home node the cluster reports for a room that has members (GET /admin/rooms/{room}), as an index in <c>--nodes</c>.</summary>

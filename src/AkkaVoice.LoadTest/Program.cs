@@ -1,5 +1,8 @@
 using AkkaVoice.LoadTest;
 
+// `chaos`: the probe scripts/chaos.sh drives (ChaosProbe), not a load run.
+if (args.Length > 0 && args[0] == "chaos") return await ChaosProbe.RunAsync(args[1..]);
+
 LoadOptions? options;
 try
 {
@@ -72,6 +75,7 @@ catch (Exception e) when (e is HttpRequestException or InvalidOperationException
 var summary = new RunResult(options.Label, started, [.. options.Nodes.Select(n => n.ToString())], options.Placement.ToString().ToLowerInvariant(),
     options.Members, options.Speakers, options.Fps, options.Payload, options.Warmup, run.ConnectFailures, Math.Round(run.ConnectSeconds, 2),
     options.Ramp, [.. steps], result);
+if (options.Heal) Console.Error.WriteLine(LoadRun.Invariant($"healing clients reconnected {run.Reconnects} times"));
 Console.Error.WriteLine("closing connections");
 await run.DisposeAsync();
 Console.WriteLine(summary.Summary());

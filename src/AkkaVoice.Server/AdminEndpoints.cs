@@ -96,10 +96,10 @@ public static class AdminEndpoints
         admin.MapGet("/rebalance", async (ActorSystem system, IRequiredActor<RoomActor> rooms, ServerSettings settings) =>
         {
             var cluster = Akka.Cluster.Cluster.Get(system);
-            var up = cluster.State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address).ToArray();
+            var up = cluster.State.Members.Where(m => m.Status == MemberStatus.Up).ToArray();
             var stats = await ShardingStatsAsync(rooms, settings);
             var pending = stats.Regions
-                .SelectMany(r => r.Value.Stats.Keys.Select(shard => (shard, from: r.Key, to: Directory.RoomDirectory.HomeOfShard(shard, up))))
+                .SelectMany(r => r.Value.Stats.Keys.Select(shard => (shard, from: r.Key, to: Directory.RoomDirectory.HomeOfShardAmong(shard, up))))
                 .Where(m => m.to is not null && !m.to.Equals(m.from))
                 .OrderBy(m => int.TryParse(m.shard, out var n) ? n : int.MaxValue)
                 .Select(m => new { shard = m.shard, from = m.from.ToString(), to = m.to!.ToString() })

@@ -25,9 +25,22 @@ public sealed record NodeOptions
     /// <summary>Extra HOCON files (<c>--config</c>), layered over hocon/akkavoice.conf.</summary>
     public required IReadOnlyList<string> ConfigFiles { get; init; }
 
+    /// <summary>
+    /// The node's stable name (<c>--node-name</c> or <c>akkavoice.node-name</c>), its key in the room
+    /// directory; null weighs the node by host:port. Carried as the cluster role <c>name:&lt;name&gt;</c>.
+    /// </summary>
+    public string? NodeName { get; init; }
+
+    /// <summary>
+    /// The node's cluster roles: those the HOCON sets (<c>akka.cluster.roles</c>), with <c>name:&lt;name&gt;</c>
+    /// in place of any older name role. The allocation strategy sees members, and so their roles, and weighs
+    /// each node by that name (RoomDirectory).
+    /// </summary>
+    public IReadOnlyList<string> Roles { get; init; } = [];
+
     /// <summary>The flags; each one's configuration key is its environment variable without <c>AKKAVOICE_</c>.</summary>
     private static readonly string[] Flags =
-        ["http-port", "bind", "akka-port", "hostname", "seeds", "routing", "jwt-secret", "admin-token", "config"];
+        ["http-port", "bind", "akka-port", "hostname", "seeds", "routing", "jwt-secret", "admin-token", "config", "node-name"];
 
     private static string KeyOf(string flag) => flag.Replace('-', '_').ToUpperInvariant();
 
@@ -68,6 +81,7 @@ public sealed record NodeOptions
         if (secret is not null && Encoding.UTF8.GetByteCount(secret) < JwtValidator.MinSecretBytes)
             throw new ArgumentException($"--jwt-secret must be at least {JwtValidator.MinSecretBytes} bytes (HS256 needs a 256-bit key)");
         var seeds = Get(flags, "seeds") is { } list ? Split(list) : node.StringList("seeds");
+        var name = NameOf(Get(flags, "node-name") ?? (hocon.HasPath("akkavoice.node-name") ? hocon.GetString("akkavoice.node-name") : null));
         foreach (var seed in seeds)
         {
             if (!IsAddress(seed)) throw new ArgumentException($"--seeds must list Akka addresses like akka.tcp://akkavoice@host:4053, not '{seed}'");
@@ -82,7 +96,24 @@ public sealed record NodeOptions
             JwtSecret = secret,
             AdminToken = Get(flags, "admin-token"),
             ConfigFiles = ConfigFilesOf(flags),
+            NodeName = name,
+            Roles = RolesOf(hocon, name),
         };
+    }
+
+    private static IReadOnlyList<string> RolesOf(Config hocon, string? name)
+    {
+        var prefix = Cluster.Directory.RoomDirectory.NameRolePrefix;
+        var roles = (hocon.GetStringList("akka.cluster.roles") ?? []).Where(r => !r.StartsWith(prefix, StringComparison.Ordinal));
+        return [.. name is null ? roles : roles.Append(prefix + name)];
+    }
+
+    private static string? NameOf(string? name)
+    {
+        if (string.IsNullOrEmpty(name)) return null;
+        if (name.Length > 128 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' or ':'))
+            throw new ArgumentException($"--node-name must be 1-128 characters of A-Z a-z 0-9 . - _ :, not '{name}'");
+        return name;
     }
 
     /// <summary>An empty value (an environment variable set to nothing) counts as not given.</summary>

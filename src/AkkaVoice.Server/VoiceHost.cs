@@ -91,7 +91,7 @@ public static class VoiceHost
             var lifecycle = sp.GetRequiredService<NodeLifecycle>();
             akka.AddHocon(settings.Hocon, HoconAddMode.Append)
                 .WithRemoting(new RemoteOptions { HostName = node.Bind, PublicHostName = node.Hostname, Port = node.AkkaPort })
-                .WithClustering(new ClusterOptions { SeedNodes = [.. node.Seeds] })
+                .WithClustering(new ClusterOptions { SeedNodes = [.. node.Seeds], Roles = [.. node.Roles] })
                 .WithVoiceNode(settings.Voice, sp.GetRequiredService<NodeStats>(), lifecycle.Started)
                 .AddStartup((system, _) => lifecycle.JoinAsync(system));
         });

@@ -158,6 +158,8 @@ public sealed class K8sManifestTests(ITestOutputHelper output)
         var env = Container(m).List("env").ToDictionary(e => e.Str("name")!);
         Assert.Equal("status.podIP", env["AKKAVOICE_HOSTNAME"].Str("valueFrom.fieldRef.fieldPath"));
         Assert.Equal("kubernetes.conf", env["AKKAVOICE_CONFIG"].Str("value"));
+        // The pod name outlives the pod's IP: a restarted pod keeps its key in the room directory.
+        Assert.Equal("metadata.name", env["AKKAVOICE_NODE_NAME"].Str("valueFrom.fieldRef.fieldPath"));
         foreach (var secret in new[] { "AKKAVOICE_JWT_SECRET", "AKKAVOICE_ADMIN_TOKEN" })
         {
             Assert.Equal("akkavoice", env[secret].Str("valueFrom.secretKeyRef.name"));

@@ -94,6 +94,12 @@ public sealed class NodeProcess : IAsyncDisposable
     /// <summary>SIGTERM: the graceful stop of a rolling update.</summary>
     public void Terminate() => _ = kill(process.Id, 15);
 
+    /// <summary>SIGSTOP: the process freezes with its sockets open, as a stuck VM or a long pause would.</summary>
+    public void Pause() => _ = kill(process.Id, 19);
+
+    /// <summary>SIGCONT: a paused process runs on.</summary>
+    public void Resume() => _ = kill(process.Id, 18);
+
     /// <summary>SIGKILL: a crash.</summary>
     public void Kill() => process.Kill();
 
