@@ -91,7 +91,8 @@ public static class VoiceHost
             var lifecycle = sp.GetRequiredService<NodeLifecycle>();
             akka.AddHocon(settings.Hocon, HoconAddMode.Append)
                 .WithRemoting(new RemoteOptions { HostName = node.Bind, PublicHostName = node.Hostname, Port = node.AkkaPort })
-                .WithClustering(new ClusterOptions { SeedNodes = [.. node.Seeds], Roles = [.. node.Roles] })
+                // Akka.Cluster.Hosting writes roles into HOCON as they are; a name role holds a ':' and must be quoted.
+                .WithClustering(new ClusterOptions { SeedNodes = [.. node.Seeds], Roles = [.. node.Roles.Select(r => $"\"{r}\"")] })
                 .WithVoiceNode(settings.Voice, sp.GetRequiredService<NodeStats>(), lifecycle.Started)
                 .AddStartup((system, _) => lifecycle.JoinAsync(system));
         });

@@ -18,6 +18,14 @@ public sealed class NodeNameTests
     }
 
     [Fact]
+    public async Task A_node_started_with_a_name_shows_its_name_role_in_the_cluster()
+    {
+        await using var node = await TestNode.StartAsync(hocon: "akkavoice.node-name = \"pod-3\"");
+        var cluster = await node.Http.GetStringAsync("admin/cluster");
+        Assert.Contains("\"roles\":[\"name:pod-3\"]", cluster);
+    }
+
+    [Fact]
     public void Without_a_name_the_node_has_no_name_role()
     {
         var node = NodeSettings.FromArgs([]).Node;
