@@ -285,6 +285,12 @@ def run_fault(name, cluster, probe, args):
         probe_mark(probe, name, None)
         for r in range(args.rounds):
             for i in range(cluster.size):
+                if not cluster.alive(i):
+                    # An earlier fault left this node down (the resolver downed it after its restart): bring it back first.
+                    log(f"node {i} is not running; starting it before its round")
+                    cluster.ended(i)
+                    cluster.start_node(i)
+                    time.sleep(args.rolling_pause)
                 cluster.signal(i, signal.SIGTERM)
                 if not cluster.wait_exit(i, 60):
                     raise RuntimeError(f"node {i} did not exit within 60 s of SIGTERM")
