@@ -3,8 +3,8 @@ using System.Threading.Tasks.Sources;
 namespace AkkaVoice.Cluster.Connections;
 
 /// <summary>
-/// An auto-reset event for exactly one waiter that allocates nothing per wait or per set: the socket
-/// writer waits on it, and the relay sets it for every frame it enqueues.
+/// An auto-reset event for exactly one waiter that allocates nothing per wait or per set: a paused socket
+/// reader waits on it (<c>Outbound.TextDrained</c>), and the writer sets it when the text backlog drains.
 /// </summary>
 public sealed class AsyncSignal : IValueTaskSource
 {

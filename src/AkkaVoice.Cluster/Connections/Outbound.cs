@@ -223,7 +223,8 @@ public sealed class Outbound
             text.Dequeue();
             added = true;
         }
-        if (text.Count <= textLimit / 2) TextDrained.Set();
+        // Only taking text can end a pause of the reader; a write of voice alone wakes nobody.
+        if (added && text.Count <= textLimit / 2) TextDrained.Set();
         while (voice.TryPeek(out var item))
         {
             if (item.Membership is { Active: false })

@@ -57,8 +57,6 @@ public sealed class LocalRooms
 
     internal void Remove(LocalRoom room) => rooms.TryRemove(new KeyValuePair<string, LocalRoom>(room.Room, room));
 
-    internal IEnumerable<LocalRoom> All => rooms.Values;
-
     /// <summary>Rooms with at least one local member.</summary>
     public int Count => rooms.Count;
 }

@@ -14,6 +14,8 @@ public sealed class InterestRoutingSpec(ITestOutputHelper output) : ClusterSpec(
         var a = await alice.JoinAsync("lobby");
         await bob.JoinAsync("lobby");
         await carol.JoinAsync("lobby");
+        // The room tells alice's node of the other nodes' relays right after their joins (docs/architecture.md).
+        await AwaitAssertAsync(() => Assert.Equal(2, Cluster[0].LocalRooms.Find("lobby")!.Relays.Length), TimeSpan.FromSeconds(5));
 
         for (byte i = 0; i < 20; i++) alice.SendFrame((byte)a.Num("slot"), [i]);
 
@@ -36,6 +38,7 @@ public sealed class InterestRoutingSpec(ITestOutputHelper output) : ClusterSpec(
         await using var bob = Cluster.Connect(1, "bob");
         var a = await alice.JoinAsync(room);
         await bob.JoinAsync(room);
+        await AwaitAssertAsync(() => Assert.Single(Cluster[0].LocalRooms.Find(room)!.Relays), TimeSpan.FromSeconds(5));
 
         for (int i = 0; i < 50; i++) alice.SendFrame((byte)a.Num("slot"), [1]);
         await AwaitAssertAsync(() => Assert.Equal(50, bob.FramesReceived), TimeSpan.FromSeconds(10));

@@ -68,32 +68,6 @@ public sealed class ShardMovementSpec(ITestOutputHelper output) : ClusterSpec(ou
         }
     }
 
-    private static async Task TouchEveryShardAsync(VoiceNode node, int shardCount)
-    {
-        var seen = new HashSet<string>();
-        for (int i = 0; seen.Count < shardCount; i++)
-        {
-            var room = $"r-{i}";
-            if (seen.Add(node.Directory.ShardOf(room))) await node.Rooms.Ask<RoomInfo>(new GetRoomInfo(room), TimeSpan.FromSeconds(10));
-        }
-    }
-
-    /// <summary>Shard to node, once every shard sits on its rendezvous home among the running nodes.</summary>
-    private async Task<Dictionary<string, Address>> SettledAllocationAsync(int shardCount)
-    {
-        Dictionary<string, Address> allocation = [];
-        await AwaitAssertAsync(async () =>
-        {
-            var running = Cluster.Nodes.Where(n => !n.System.WhenTerminated.IsCompleted).ToList();
-            var stats = await running[0].Rooms.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(5));
-            allocation = stats.Regions.SelectMany(r => r.Value.Stats.Keys.Select(s => (Shard: s, Node: r.Key))).ToDictionary(x => x.Shard, x => x.Node);
-            Assert.Equal(shardCount, allocation.Count);
-            var nodes = running.Select(n => n.SelfAddress).ToArray();
-            Assert.All(allocation, kv => Assert.Equal(RoomDirectory.HomeOfShard(kv.Key, nodes), kv.Value));
-        }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(500));
-        return allocation;
-    }
-
     private static List<string> Moved(Dictionary<string, Address> before, Dictionary<string, Address> after) =>
         before.Where(kv => !after[kv.Key].Equals(kv.Value)).Select(kv => kv.Key).ToList();
 }
