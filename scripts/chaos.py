@@ -177,10 +177,13 @@ def partition_off():
 
 
 LINE = re.compile(r"^\[(\d\d):(\d\d):(\d\d)\.(\d{3}) \w+\] Room (\S+) (started|stopped) on (\S+)")
+# The frozen-node guard's line: from it on, the node's rooms answer nothing (NodeFence), whatever still runs.
+FENCED = re.compile(r"^\[(\d\d):(\d\d):(\d\d)\.(\d{3}) \w+\] Node \S+ (?:was frozen for|was quarantined by).*downing itself")
 
 
 def incarnations(cluster, prefix_day, t0, t1):
-    """Rooms that ran on two nodes at once (neither node paused) inside [t0, t1], from the nodes' logs:
+    """Rooms that ran on two nodes at once (neither node paused) inside [t0, t1], from the nodes' logs (a
+    room runs from its "started" line to its "stopped" line, or to its node's frozen-node guard line):
     returns (rooms with an overlap, longest overlap in seconds)."""
     spans = {}  # room -> list of (node, start, end)
     for i in range(cluster.size):
@@ -197,6 +200,14 @@ def incarnations(cluster, prefix_day, t0, t1):
             return end or time.time()
 
         for line in text:
+            f = FENCED.match(line)
+            if f:
+                hh, mm, ss, ms = f.groups()
+                t = prefix_day + int(hh) * 3600 + int(mm) * 60 + int(ss) + int(ms) / 1000
+                for room, start in open_rooms.items():
+                    spans.setdefault(room, []).append((i, start, t))
+                open_rooms.clear()
+                continue
             m = LINE.match(line)
             if not m:
                 continue

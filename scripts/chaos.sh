@@ -16,7 +16,8 @@
 # from the last frame before to the first frame after: p50/p99/max, split into the rooms homed on the
 # fault's node and the others), the longest silence per receiver/speaker pair, pairs never recovered
 # (silent at the report, --settle seconds after the fault), frames to a wrong room, duplicates, and rooms
-# that ran on two nodes at once (from the nodes' "Room X started/stopped on" log lines, pauses excluded).
+# that ran on two nodes at once (from the nodes' "Room X started/stopped on" log lines, pauses excluded; the
+# frozen-node guard's "downing itself" line ends every room of its node, which from then on answers nothing).
 #
 #   scripts/chaos.sh [--faults kill9,sigterm,...] [--rooms 15] [--members 10] [--speakers 2] [--rounds 5] ...
 #   scripts/chaos.sh --help     every option
@@ -33,7 +34,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 for arg in "$@"; do
     if [ "$arg" = "--help" ] || [ "$arg" = "-h" ]; then
-        sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         echo
         exec python3 "$ROOT/scripts/chaos.py" --help
     fi

@@ -11,7 +11,7 @@ namespace AkkaVoice.Cluster;
 
 /// <summary>
 /// Everything AkkaVoice runs inside one ActorSystem: the room and user directory shard regions, the
-/// node's hub, relay and relay outbox, its shard watcher and cluster event logger (each registered in
+/// node's hub, relay and relay outbox, its shard watcher, cluster event logger and frozen-node guard (each registered in
 /// the system's <see cref="ActorRegistry"/> under its actor type, the room region under
 /// <see cref="RoomActor"/> and the user region under <see cref="UserDirectory"/>), the node's rooms as
 /// its connections see them, and its counters. The host starts one through
@@ -32,6 +32,7 @@ public sealed class VoiceNode
         Settings = settings;
         Directory = new RoomDirectory(settings.ShardCount);
         SelfAddress = Akka.Cluster.Cluster.Get(system).SelfAddress;
+        Fence = NodeFence.FromConfig(system.Settings.Config);
 
         Relay = system.ActorOf(NodeRelay.Props(LocalRooms, Stats), NodeRelay.Name);
         Outbox = system.ActorOf(RelayOutbox.Props(Stats), RelayOutbox.Name);
@@ -41,13 +42,14 @@ public sealed class VoiceNode
         var sharding = ClusterSharding.Get(system);
         var shardingSettings = ClusterShardingSettings.Create(system);
         var extractor = new EntityExtractor(Directory);
-        Rooms = sharding.Start(RoomTypeName, room => RoomActor.Props(room, settings, Stats, Outbox), shardingSettings, extractor,
+        Rooms = sharding.Start(RoomTypeName, room => RoomActor.Props(room, settings, Stats, Outbox, Fence), shardingSettings, extractor,
             new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, stats), PoisonPill.Instance);
         Users = sharding.Start(UserTypeName, _ => UserDirectory.Props(Stats), shardingSettings, extractor,
             new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, null), PoisonPill.Instance);
         Hub = system.ActorOf(NodeHub.Props(this), NodeHub.Name);
         var watcher = system.ActorOf(ShardWatcher.Props(Rooms, Stats, settings.Healing.ShardWatchInterval), "shard-watcher");
         var events = system.ActorOf(ClusterEventLogger.Props(), "cluster-events");
+        var guard = system.ActorOf(FrozenNodeGuard.Props(Fence), "frozen-node-guard");
 
         registry.Register<RoomActor>(Rooms);
         registry.Register<UserDirectory>(Users);
@@ -56,6 +58,7 @@ public sealed class VoiceNode
         registry.Register<NodeHub>(Hub);
         registry.Register<ShardWatcher>(watcher);
         registry.Register<ClusterEventLogger>(events);
+        registry.Register<FrozenNodeGuard>(guard);
     }
 
     public ActorSystem System { get; }
@@ -63,6 +66,9 @@ public sealed class VoiceNode
     public NodeStats Stats { get; }
     public LocalRooms LocalRooms { get; } = new();
     public RoomDirectory Directory { get; }
+
+    /// <summary>Closed once this node must not act for its rooms any more (it was frozen or is being downed).</summary>
+    public NodeFence Fence { get; }
 
     /// <summary>This node's address, as other nodes reach it.</summary>
     public Address SelfAddress { get; }

@@ -329,6 +329,7 @@ public sealed class ChaosProbe
             outages = [.. w.Outages];
         }
         var longest = new List<double>();
+        var worst = new List<(double Seconds, Peer Listener, Peer Speaker)>();
         int never = 0;
         foreach (var p in peers)
         {
@@ -338,9 +339,21 @@ public sealed class ChaosProbe
                 long silent = now - Volatile.Read(ref p.LastHeard[s]);
                 // Still silent at the report, seconds after the fault ended: this pair never came back.
                 if (silent > 2 * Stopwatch.Frequency) never++;
-                longest.Add(Seconds(Math.Max(p.LongestInWindow[s], Math.Min(silent, now - w.Start))));
+                var seconds = Seconds(Math.Max(p.LongestInWindow[s], Math.Min(silent, now - w.Start)));
+                longest.Add(seconds);
+                worst.Add((seconds, p, peers[p.Room * members + s]));
             }
         }
+        // The longest silences, with where each end started and is now: what to look for in the nodes' logs.
+        var worstPairs = worst.OrderByDescending(x => x.Seconds).Take(10).Select(x => new
+        {
+            seconds = Math.Round(x.Seconds, 3),
+            room = RoomId(x.Listener.Room),
+            listener = x.Listener.Index,
+            listener_nodes = $"{nodes[x.Listener.Home].Port}->{x.Listener.Client.Node.Port}",
+            speaker = x.Speaker.Index,
+            speaker_nodes = $"{nodes[x.Speaker.Home].Port}->{x.Speaker.Client.Node.Port}",
+        }).ToArray();
         return new
         {
             @event = "report",
@@ -360,6 +373,7 @@ public sealed class ChaosProbe
             longest_silence_per_pair = Stats(longest),
             pairs_silent_over_10s = longest.Count(s => s > 10),
             pairs_never_recovered = never,
+            worst_pairs = worstPairs,
             frames = w.Frames,
             wrong_room = w.WrongRoom,
             duplicates = w.Duplicates,

@@ -175,6 +175,34 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         Assert.True(gap < TimeSpan.FromSeconds(2), $"voice between the survivors stopped for {gap}");
     }
 
+    [Fact]
+    public async Task A_node_frozen_until_the_others_removed_it_downs_itself_as_soon_as_it_runs_again()
+    {
+        await using var cluster = await ThreeNodeCluster.StartAsync();
+        var (n0, n2) = (cluster.Nodes[0], cluster.Nodes[2]);
+        var room = await RoomHomedOnAsync(n0, n2);
+        await using var carol = await n2.ConnectAsync("carol");
+        await carol.JoinAsync(room);
+
+        n2.Pause();
+        try
+        {
+            // The others down it once its heartbeats have been missing for the pause plus stable-after (~7 s).
+            await Wait.UntilAsync(() => n0.Log.Contains($"Member {n2.AkkaAddress} removed"), TimeSpan.FromSeconds(30), "the others removing the frozen node");
+        }
+        finally
+        {
+            n2.Resume();
+        }
+        await n2.WaitExitAsync(TimeSpan.FromSeconds(30));
+        var log = n2.Log;
+        output.WriteLine(string.Join("\n", log.Split('\n').Where(l => l.Contains("frozen") || l.Contains("SBR") || l.Contains($"Room {room}"))));
+        // Its own guard saw the freeze and downed it before its resolver's stable-after could pass.
+        Assert.Contains("was frozen for", log);
+        Assert.DoesNotContain("SBR took decision", log);
+        Assert.Contains($"Room {room} stopped on {n2.AkkaAddress}", log);
+    }
+
     /// <summary>A room id whose room actor runs on <paramref name="target"/>, found through the admin API.</summary>
     private static async Task<string> RoomHomedOnAsync(NodeProcess via, NodeProcess target)
     {

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using AkkaVoice.Cluster.Directory;
 using AkkaVoice.Cluster.Hub;
 using AkkaVoice.Cluster.Relay;
 using AkkaVoice.Protocol;
@@ -60,6 +61,7 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
     private readonly string room;
     private readonly VoiceSettings settings;
     private readonly NodeStats stats;
+    private readonly NodeFence fence;
     private readonly IActorRef outbox;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Akka.Cluster.Cluster cluster = Akka.Cluster.Cluster.Get(Context.System);
@@ -80,8 +82,9 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
     private bool saidHere, rehomeLogged;
 
     /// <param name="outbox">The node's <see cref="RelayOutbox"/>; frames for other nodes' relays go through it.</param>
-    public RoomActor(string room, VoiceSettings settings, NodeStats stats, IActorRef outbox)
+    public RoomActor(string room, VoiceSettings settings, NodeStats stats, IActorRef outbox, NodeFence fence)
     {
+        this.fence = fence;
         this.room = room;
         this.settings = settings;
         this.stats = stats;
@@ -125,8 +128,8 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(string room, VoiceSettings settings, NodeStats stats, IActorRef outbox) =>
-        Akka.Actor.Props.Create(() => new RoomActor(room, settings, stats, outbox));
+    public static Props Props(string room, VoiceSettings settings, NodeStats stats, IActorRef outbox, NodeFence fence) =>
+        Akka.Actor.Props.Create(() => new RoomActor(room, settings, stats, outbox, fence));
 
     protected override void PreStart()
     {
@@ -151,6 +154,9 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
     /// </summary>
     protected override bool AroundReceive(Receive receive, object message)
     {
+        // This node is being downed, or has just woken from a freeze in which the others moved its rooms:
+        // the room's new incarnation elsewhere is the one that speaks.
+        if (fence.IsClosed) return true;
         try
         {
             return base.AroundReceive(receive, message);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.TestKit;
 using AkkaVoice.Cluster;
+using AkkaVoice.Cluster.Directory;
 using AkkaVoice.Cluster.Rooms;
 using AkkaVoice.Protocol;
 using AkkaVoice.Tests.Cluster;
@@ -24,7 +25,8 @@ public sealed class RoomActorSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
 
     private Node NewNode(string name) => new(CreateTestProbe("hub-" + name), CreateTestProbe("relay-" + name));
 
-    private IActorRef Room(string id = "r") => Sys.ActorOf(RoomActor.Props(id, settings, new NodeStats(), ActorRefs.Nobody));
+    private IActorRef Room(string id = "r", NodeFence? fence = null) =>
+        Sys.ActorOf(RoomActor.Props(id, settings, new NodeStats(), ActorRefs.Nobody, fence ?? new NodeFence(TimeSpan.FromDays(1))));
 
     private static JoinRoom Join(Node node, string user, long request = 1, uint member = 0, long? since = null, long lastSeq = 0) =>
         new("r", request, user, node.Hub.Ref, node.Relay.Ref, member, since, lastSeq);
@@ -65,6 +67,18 @@ public sealed class RoomActorSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
         a.Hub.ExpectMsg<RoomRoute>();
         b.Hub.ExpectMsg<RoomRoute>();
         a.Hub.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void A_room_on_a_node_that_was_frozen_past_its_downing_answers_nothing()
+    {
+        // Nothing has ticked this fence for longer than its limit: what a room sees on a node just woken from a freeze.
+        var fence = new NodeFence(TimeSpan.FromMilliseconds(1));
+        AwaitCondition(() => fence.IsClosed);
+        var room = Room(fence: fence);
+        var a = NewNode("a");
+        room.Tell(Join(a, "alice"), a.Hub.Ref);
+        a.Hub.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
     [Fact]
