@@ -87,15 +87,22 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
         });
         Receive<ProbeRoom>(probe =>
         {
-            // A room that just started asks: a node with members of it joins it again at once, unless its
-            // rejoin is already on the way (that rejoin answers the probe).
-            if (rooms.Find(probe.Room) is not { Members.Length: > 0 } local) Sender.Tell(new NoMembers(probe.Room));
-            else if (!rejoining.ContainsKey(local))
+            // A room that just started asks: a node with members of it joins it again at once. The answer goes
+            // to the room itself, with any join of this node's connections still waiting for it: for a few
+            // seconds after a node dies the shard region may still send the room's messages to the dead node.
+            if (rooms.Find(probe.Room) is not { Members.Length: > 0 } local)
             {
-                node.Stats.Rejoins.Increment();
-                Sender.Tell(Rejoin(local));
-                KeepRetrying();
+                Sender.Tell(new NoMembers(probe.Room));
+                return;
             }
+            if (!rejoining.ContainsKey(local)) node.Stats.Rejoins.Increment();
+            SetRoomActor(local, Sender);
+            Sender.Tell(Rejoin(local));
+            foreach (var p in pendingJoins.Values)
+            {
+                if (p.Message.Room == probe.Room) Sender.Tell(p.Message);
+            }
+            KeepRetrying();
         });
         Receive<RoomGone>(OnRoomGone);
         Receive<DirectResult>(r =>
@@ -411,8 +418,9 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
     /// </summary>
     private void RetryAll()
     {
-        foreach (var p in pendingJoins.Values) node.Rooms.Tell(p.Message);
-        foreach (var local in rejoining.Keys.ToList()) node.Rooms.Tell(Rejoin(local));
+        // Straight to a room that is known to be alive (it probed this hub), else through the region.
+        foreach (var p in pendingJoins.Values) (rooms.Find(p.Message.Room)?.RoomActor ?? node.Rooms).Tell(p.Message);
+        foreach (var local in rejoining.Keys.ToList()) (local.RoomActor ?? node.Rooms).Tell(Rejoin(local));
         foreach (var d in pendingDirects.Values) node.Users.Tell(d.Message);
         foreach (var group in unregistered.GroupBy(node.Directory.ShardOf)) node.Users.Tell(new RegisterUsers(Self, [.. group]));
         if (pendingJoins.Count == 0 && rejoining.Count == 0 && pendingDirects.Count == 0 && unregistered.Count == 0)
