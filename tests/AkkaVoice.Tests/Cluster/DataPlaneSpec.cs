@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using AkkaVoice.Cluster.Rooms;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -33,6 +34,23 @@ public sealed class DataPlaneSpec(ITestOutputHelper output) : ClusterSpec(output
         // The room's home has no members: no frame went there or came from there.
         Assert.Equal(0, Cluster[0].Stats.RelayFramesReceived.Value);
         Assert.Equal(0, Cluster[0].Stats.NodeMessagesSent.Value);
+    }
+
+    [Fact]
+    public async Task A_starting_room_is_answered_by_the_hub_itself_and_gets_the_nodes_requests_from_then_on()
+    {
+        var room = RoomHomedOn(0);
+        await using var alice = Cluster.Connect(1, "alice");
+        var a = await alice.JoinAsync(room);
+
+        // What a room's new incarnation does first. For a few seconds after a node dies the shard region can
+        // still point at the dead node, so the hub answers the room that asked, and sends to it from then on.
+        var incarnation = CreateTestProbe();
+        Cluster[1].Hub.Tell(new ProbeRoom(room), incarnation.Ref);
+        var rejoin = incarnation.ExpectMsg<RejoinRoom>();
+        Assert.Equal((uint)a.Num("member"), rejoin.Members.Single().Member);
+        alice.Send($$"""{"type":"say","room":"{{room}}","text":"hi","ref":"s1"}""");
+        Assert.Equal("hi", incarnation.ExpectMsg<Say>().Text);
     }
 
     [Fact]
