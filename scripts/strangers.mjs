@@ -2,10 +2,11 @@
 // each, spread over CONNECTIONS connections paced under the text rate limit (20/s each), every answer
 // awaited (user-offline); the node's RSS (from /proc) before and after each round.
 //
-//   node scripts/strangers.mjs [--url http://127.0.0.1:5000] [--pid-file run/node-0.pid] [--rounds 3]
+//   node scripts/strangers.mjs [--url http://127.0.0.1:5000] [--pid-file run/node-0.pid] [--rounds 10]
 //                              [--directs 20000] [--connections 200]
 //
-// Start the node first (scripts/cluster.sh start 1). Uses the JavaScript client (clients/js) and its `ws`.
+// Start the node first (scripts/cluster.sh start 1). Uses the JavaScript client (clients/js) and its `ws`
+// (`npm ci --prefix clients/js` once).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { VoiceClient } from '../clients/js/akkavoice.js';
@@ -17,7 +18,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) 
   a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs, []));
 const url = args.url ?? 'http://127.0.0.1:5000';
 const pid = Number(readFileSync(args['pid-file'] ?? 'run/node-0.pid', 'utf8').trim());
-const rounds = Number(args.rounds ?? 3);
+const rounds = Number(args.rounds ?? 10);
 const directs = Number(args.directs ?? 20000);
 const connections = Number(args.connections ?? 200);
 const perConnection = Math.ceil(directs / connections);
