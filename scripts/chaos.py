@@ -186,6 +186,12 @@ def incarnations(cluster, prefix_day, t0, t1):
     room runs from its "started" line to its "stopped" line, or to its node's frozen-node guard line):
     returns (rooms with an overlap, longest overlap in seconds)."""
     spans = {}  # room -> list of (node, start, end)
+
+    def at(match):
+        # The log line's clock time (its first four groups) on the run's day.
+        hh, mm, ss, ms = (int(g) for g in match.groups()[:4])
+        return prefix_day + hh * 3600 + mm * 60 + ss + ms / 1000
+
     for i in range(cluster.size):
         try:
             text = open(cluster.log_path(i), errors="replace").read().splitlines()
@@ -202,8 +208,7 @@ def incarnations(cluster, prefix_day, t0, t1):
         for line in text:
             f = FENCED.match(line)
             if f:
-                hh, mm, ss, ms = f.groups()
-                t = prefix_day + int(hh) * 3600 + int(mm) * 60 + int(ss) + int(ms) / 1000
+                t = at(f)
                 for room, start in open_rooms.items():
                     spans.setdefault(room, []).append((i, start, t))
                 open_rooms.clear()
@@ -211,8 +216,7 @@ def incarnations(cluster, prefix_day, t0, t1):
             m = LINE.match(line)
             if not m:
                 continue
-            hh, mm, ss, ms, room, what, _ = m.groups()
-            t = prefix_day + int(hh) * 3600 + int(mm) * 60 + int(ss) + int(ms) / 1000
+            room, what, t = m.group(5), m.group(6), at(m)
             if what == "started":
                 if room in open_rooms:
                     spans.setdefault(room, []).append((i, open_rooms[room], min(t, end_of_life(open_rooms[room]))))
