@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.DistributedData;
@@ -291,22 +290,5 @@ public sealed partial class RoomActor
             Forget(ids, "room-closed");
             then?.Invoke();
         });
-    }
-
-    /// <summary>The per-room <c>say</c> limit, a token bucket on the room's thread.</summary>
-    private struct SayBucket(double perSecond, int burst)
-    {
-        private readonly long ticksPerToken = (long)(Stopwatch.Frequency / perSecond);
-        private double tokens = burst;
-        private long lastRefill = Stopwatch.GetTimestamp();
-
-        public bool TryTake(long now)
-        {
-            tokens = Math.Min(burst, tokens + (double)(now - lastRefill) / ticksPerToken);
-            lastRefill = now;
-            if (tokens < 1) return false;
-            tokens -= 1;
-            return true;
-        }
     }
 }

@@ -74,7 +74,8 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
     private readonly Dictionary<IActorRef, NodeMembers> nodes = [];
     private readonly Queue<(long Seq, byte[] Json)> history = new();
     private readonly Dictionary<uint, string> awaited = [];
-    private SayBucket sayTokens;
+    // The per-room say limit, all members together.
+    private TokenBucket sayTokens;
     private readonly HashSet<Address> probing = [];
     private readonly Random random = new();
 
@@ -99,7 +100,7 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
         this.stats = stats;
         this.outbox = outbox;
         control = new RoomControl(settings.Limits.MembersPerRoom, settings.Limits.StageMembersPerRoom);
-        sayTokens = new SayBucket(settings.Limits.SaysPerRoomPerSecond, settings.Limits.SayBurstPerRoom);
+        sayTokens = new TokenBucket(settings.Limits.SaysPerRoomPerSecond, settings.Limits.SayBurstPerRoom);
         Become(Loading);
     }
 
