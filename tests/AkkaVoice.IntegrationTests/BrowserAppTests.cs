@@ -44,7 +44,7 @@ public sealed class BrowserAppTests(ITestOutputHelper output) : IAsyncLifetime
     {
         profileRoot = Directory.CreateTempSubdirectory("akkavoice-app-").FullName;
         speech = Path.Combine(profileRoot, "speech.wav");
-        await MakeSpeechAsync(speech);
+        await MakeSpeechAsync(speech, output);
         try
         {
             nodes.Add(NodeProcess.Start());
@@ -164,9 +164,9 @@ public sealed class BrowserAppTests(ITestOutputHelper output) : IAsyncLifetime
         [.. (await page.EvaluateAsync("window.akkavoice.members.map(m => m.user).sort()")).EnumerateArray().Select(e => e.GetString()!)];
 
     /// <summary>Speech from espeak-ng at 48 kHz mono (resampled by sox when installed); a voiced synthetic tone without espeak-ng.</summary>
-    private async Task MakeSpeechAsync(string path)
+    internal static async Task MakeSpeechAsync(string path, ITestOutputHelper output)
     {
-        var raw = Path.Combine(profileRoot, "espeak.wav");
+        var raw = Path.Combine(Path.GetDirectoryName(path)!, "espeak.wav");
         if (await RunAsync("espeak-ng", "-w", raw, "This is the AkkaVoice browser test. One, two, three, four, five. The quick brown fox jumps over the lazy dog."))
         {
             if (!await RunAsync("sox", raw, "-r", "48000", "-c", "1", path)) File.Copy(raw, path);
@@ -209,7 +209,7 @@ public sealed class BrowserAppTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
-    private static async Task WaitForAsync(HeadlessChromium page, string condition, TimeSpan? timeout = null)
+    internal static async Task WaitForAsync(IBrowserPage page, string condition, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (true)
