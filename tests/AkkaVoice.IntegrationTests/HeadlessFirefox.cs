@@ -29,7 +29,7 @@ public sealed class HeadlessFirefox : IBrowserPage
         """;
 
     private readonly Process process;
-    private readonly ClientWebSocket socket = new();
+    private ClientWebSocket socket = new();
     private readonly string profile;
     private readonly SemaphoreSlim calls = new(1, 1);
     private string context = "";
@@ -88,6 +88,9 @@ public sealed class HeadlessFirefox : IBrowserPage
             }
             catch (WebSocketException) when (DateTime.UtcNow < deadline && !process.HasExited)
             {
+                // A socket whose connect failed cannot be used again.
+                socket.Dispose();
+                socket = new ClientWebSocket();
                 await Task.Delay(200);
             }
         }
