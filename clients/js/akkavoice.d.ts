@@ -30,6 +30,8 @@ export interface VoiceClientOptions {
   initialDelay?: number;
   maxDelay?: number;
   jitter?: number;
+  /** After a rejoin, how long to wait for the seat held before the loss to be freed by its old membership (default 15000 ms). */
+  seatReclaimTimeout?: number;
   /** The random source of the jitter (default Math.random). */
   random?: () => number;
 }

@@ -77,6 +77,7 @@ const defaults = {
   initialDelay: 250,
   maxDelay: 10000,
   jitter: 0.5,
+  seatReclaimTimeout: 15000,
 };
 
 export class VoiceClient {
@@ -395,10 +396,11 @@ export class VoiceClient {
   }
 
   // After a rejoin: the seat this client held before the loss, taken back when the new seat list shows it
-  // free (its old membership already gone) or still held by this user (the old membership not gone yet:
-  // wait for the list that frees it, a few seconds at most). Someone else on it, or a lock, and it is lost.
+  // free (its old membership already gone) or still held by this user (the old membership not gone yet,
+  // as while the cluster has not yet declared a dead node lost: wait for the list that frees it, at most
+  // seatReclaimTimeout). Someone else on it, a lock or a refusal, and it is lost.
   async #reclaimSeat(name, seat, socket) {
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + this.#options.seatReclaimTimeout;
     while (this.#socket === socket && Date.now() < deadline) {
       const room = this.rooms.get(name);
       if (!room || room.kind !== 'stage') return 'gone';

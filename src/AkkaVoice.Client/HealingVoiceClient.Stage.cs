@@ -217,12 +217,13 @@ public sealed partial class HealingVoiceClient
 
     /// <summary>
     /// After a rejoin: takes back <paramref name="seat"/> when the new seat list shows it free (the old membership
-    /// already gone) or still this user's (the old membership not gone yet: wait for the list that frees it, a few
-    /// seconds at most). Someone else on it, a lock or a refusal, and it is lost.
+    /// already gone) or still this user's (the old membership not gone yet: wait for the list that frees it,
+    /// as while the cluster has not yet declared a dead node lost: at most <see cref="HealingOptions.SeatReclaimTimeout"/>).
+    /// Someone else on it, a lock or a refusal, and it is lost.
     /// </summary>
     private async Task<bool> ReclaimSeatAsync(VoiceClient client, string room, int seat)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        var deadline = DateTime.UtcNow + options.SeatReclaimTimeout;
         while (DateTime.UtcNow < deadline && current == client && !stop.IsCancellationRequested)
         {
             Seat? now;

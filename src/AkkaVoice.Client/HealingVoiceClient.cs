@@ -33,6 +33,9 @@ public sealed record HealingOptions
     /// <summary>How long to wait for the WebSocket upgrade and the <c>welcome</c>.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>After a rejoin, how long to wait for the seat held before the loss to be freed by its old membership (the cluster declares a dead node lost within seconds).</summary>
+    public TimeSpan SeatReclaimTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Called on the reader's thread for each voice frame.</summary>
     public Action<FrameEvent>? OnFrame { get; init; }
 
@@ -354,9 +357,15 @@ public sealed partial class HealingVoiceClient : IAsyncDisposable
         {
             var joined = await JoinOnAsync(client, r.Room, r.Since, stop.Token);
             var recovered = joined.Json.TryGetProperty("recovered", out var rec) && rec.ValueKind == JsonValueKind.True;
-            var back = r.Seat is { } seat && await ReclaimSeatAsync(client, r.Room, seat);
-            OnRejoined?.Invoke(new Rejoined(r.Room, recovered, (byte)joined.Num("slot"), (uint)joined.Num("member"),
-                StageJson.ParseRole(joined.Str("role")), r.Seat, back));
+            var rejoined = new Rejoined(r.Room, recovered, (byte)joined.Num("slot"), (uint)joined.Num("member"), StageJson.ParseRole(joined.Str("role")), r.Seat);
+            if (r.Seat is not { } seat)
+            {
+                OnRejoined?.Invoke(rejoined);
+                return;
+            }
+            // Taking the seat back can wait for the cluster to declare the old node lost; voice and the other
+            // rooms do not wait for it: the room's Rejoined is raised when it is settled.
+            _ = Task.Run(async () => OnRejoined?.Invoke(rejoined with { SeatBack = await ReclaimSeatAsync(client, r.Room, seat) }));
         }).ToList();
         var all = Task.WhenAll(joins);
         if (await Task.WhenAny(all, watching) == all && all.IsCompletedSuccessfully)

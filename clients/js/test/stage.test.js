@@ -131,7 +131,7 @@ test('in a free stage a listener takes a seat by itself, the host moves and lock
   await rejectsWith(loser.takeSeat('js-free', 0), 'seat-locked');
   const hv = host.rooms.get('js-free').seatsVersion;
   await waitFor(() => mia.rooms.get('js-free').seatsVersion === hv, 'mia to see the same seat version');
-  assert.ok(hv >= 4);
+  assert.ok(hv > m.seatsVersion, 'every change counted up');
   // The host moves the winner from seat 1 to seat 0 (locked seats take a host's set-seat).
   await host.setSeat('js-free', 0, { member: winner.rooms.get('js-free').member });
   await waitFor(() => winner.rooms.get('js-free').seat === 0, 'the winner moved to seat 0');
