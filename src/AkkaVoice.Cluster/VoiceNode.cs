@@ -25,8 +25,9 @@ public sealed class VoiceNode
     /// <summary>Sharding type name of the user directory.</summary>
     public const string UserTypeName = "user";
 
-    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRegistry registry)
+    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRegistry registry, IActorRef? events)
     {
+        Events = events ?? ActorRefs.Nobody;
         System = system;
         Stats = stats;
         Settings = settings;
@@ -42,13 +43,13 @@ public sealed class VoiceNode
         var sharding = ClusterSharding.Get(system);
         var shardingSettings = ClusterShardingSettings.Create(system);
         var extractor = new EntityExtractor(Directory);
-        Rooms = sharding.Start(RoomTypeName, room => RoomActor.Props(room, settings, Stats, Outbox, Fence), shardingSettings, extractor,
+        Rooms = sharding.Start(RoomTypeName, room => RoomActor.Props(room, Directory.ShardOf(room), settings, Stats, Outbox, Fence, Events), shardingSettings, extractor,
             new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, stats), PoisonPill.Instance);
         Users = sharding.Start(UserTypeName, _ => UserDirectory.Props(Stats), shardingSettings, extractor,
             new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, null), PoisonPill.Instance);
         Hub = system.ActorOf(NodeHub.Props(this), NodeHub.Name);
         var watcher = system.ActorOf(ShardWatcher.Props(Rooms, Stats, settings.Healing.ShardWatchInterval), "shard-watcher");
-        var events = system.ActorOf(ClusterEventLogger.Props(), "cluster-events");
+        var clusterEvents = system.ActorOf(ClusterEventLogger.Props(), "cluster-events");
         var guard = system.ActorOf(FrozenNodeGuard.Props(Fence), "frozen-node-guard");
 
         registry.Register<RoomActor>(Rooms);
@@ -57,7 +58,7 @@ public sealed class VoiceNode
         registry.Register<RelayOutbox>(Outbox);
         registry.Register<NodeHub>(Hub);
         registry.Register<ShardWatcher>(watcher);
-        registry.Register<ClusterEventLogger>(events);
+        registry.Register<ClusterEventLogger>(clusterEvents);
         registry.Register<FrozenNodeGuard>(guard);
     }
 
@@ -69,6 +70,12 @@ public sealed class VoiceNode
 
     /// <summary>Closed once this node must not act for its rooms any more (it was frozen or is being downed).</summary>
     public NodeFence Fence { get; }
+
+    /// <summary>Where this node's rooms send their <see cref="IRoomEvent"/>s (the webhook dispatcher); <c>ActorRefs.Nobody</c> when webhooks are off.</summary>
+    public IActorRef Events { get; }
+
+    /// <summary>The configured rooms of the cluster, shard by shard (the server API's listing).</summary>
+    public RoomConfigReader Configs => new(System, Settings.ShardCount);
 
     /// <summary>This node's address, as other nodes reach it.</summary>
     public Address SelfAddress { get; }
@@ -93,6 +100,7 @@ public sealed class VoiceNode
     /// <see cref="Serialization.WireSerializer"/> (<see cref="VoiceNodeHosting.Serialization"/>), and
     /// registers its actors in the system's <see cref="ActorRegistry"/>.
     /// </summary>
-    public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats) =>
-        new(system, settings, stats, ActorRegistry.For(system));
+    /// <param name="events">Where rooms send their events (PROTOCOL section 10); none when null.</param>
+    public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRef? events = null) =>
+        new(system, settings, stats, ActorRegistry.For(system), events);
 }
