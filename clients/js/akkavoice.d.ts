@@ -188,8 +188,9 @@ export declare class VoiceClient {
   lowerHand(room: string): Promise<Hand | Done>;
   invite(room: string, member: number, seat?: number): Promise<Done>;
   setSeat(room: string, seat: number, options?: { member?: number | null; locked?: boolean }): Promise<Seats>;
-  mute(room: string, member: number, muted?: boolean): Promise<Done>;
-  kick(room: string, user: string, options?: { ban?: number; reason?: string }): Promise<Done>;
+  /** Resolves with `done`, or with the `seats` it causes when the member is on a seat. */
+  mute(room: string, member: number, muted?: boolean): Promise<Done | Seats>;
+  kick(room: string, user: string, options?: { ban?: number; reason?: string }): Promise<Done | Seats>;
   /** Closes the room for every member (a host). */
   closeRoom(room: string): Promise<RoomClosed>;
   roster(room: string, options?: { after?: number; limit?: number }): Promise<Roster>;

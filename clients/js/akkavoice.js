@@ -500,10 +500,10 @@ export class VoiceClient {
     return this.#request(message);
   }
 
-  /** Host: mutes or unmutes a member's user in the room; resolves with `done`. */
+  /** Host: mutes or unmutes a member's user in the room; resolves with `done` (or the `seats` it causes). */
   mute(room, member, muted = true) { return this.#request({ type: 'mute', room, member, muted }); }
 
-  /** Host: ends every membership of `user` in the room, banning it for `ban` seconds; resolves with `done`. */
+  /** Host: ends every membership of `user` in the room, banning it for `ban` seconds; resolves with `done` (or the `seats` it causes). */
   kick(room, user, { ban, reason } = {}) {
     const message = { type: 'kick', room, user };
     if (ban !== undefined) message.ban = ban;
