@@ -387,12 +387,18 @@ export class VoiceClient {
     this.#emit('joined', message);
   }
 
+  // A seat makes a stage member a speaker and leaving it a listener again (hosts stay hosts); the server
+  // says so with `seats` and member events rather than `role`, so roles follow the seat list here.
   #setSeats(room, seats, version) {
     room.seats = seats;
     room.seatsVersion = version;
-    room.seat = seats.find(s => s.member === room.member)?.seat ?? null;
     const mine = seats.find(s => s.member === room.member);
+    room.seat = mine?.seat ?? null;
     if (mine) room.muted = mine.muted === true;
+    if (room.kind === 'stage' && room.role !== 'host') room.role = mine ? 'speaker' : 'listener';
+    const seated = new Set(seats.filter(s => s.member !== undefined && s.member !== null).map(s => s.member));
+    for (const member of seated) if (room.roles.get(member) !== 'host') room.roles.set(member, 'speaker');
+    for (const [member, role] of room.roles) if (role === 'speaker' && !seated.has(member)) room.roles.set(member, 'listener');
   }
 
   // After a rejoin: the seat this client held before the loss, taken back when the new seat list shows it

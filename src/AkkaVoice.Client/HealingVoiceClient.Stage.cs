@@ -142,8 +142,15 @@ public sealed partial class HealingVoiceClient
         state.SeatsVersion = json.TryGetProperty("seatsVersion", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
         state.Audience = json.TryGetProperty("audience", out var a) && a.ValueKind == JsonValueKind.Number ? a.GetInt32() : 0;
         state.Muted = state.Seats.FirstOrDefault(s => s.Member == state.Member)?.Muted ?? false;
+        FollowSeat(state);
         state.Hands.Clear();
         foreach (var h in StageJson.Members(json, "hands")) state.Hands[h.Member] = h.User;
+    }
+
+    /// <summary>A seat makes a stage member a speaker and leaving it a listener (hosts stay hosts): the server says so with <c>seats</c>, not <c>role</c>.</summary>
+    private static void FollowSeat(RoomState state)
+    {
+        if (state.Kind == "stage" && state.Role != Role.Host) state.Role = state.Seat is null ? Role.Listener : Role.Speaker;
     }
 
     private void OnStageText(TextEvent t)
@@ -166,6 +173,7 @@ public sealed partial class HealingVoiceClient
                         state.Seats = seats;
                         state.SeatsVersion = version;
                         state.Muted = seats.FirstOrDefault(s => s.Member == state.Member)?.Muted ?? state.Muted;
+                        FollowSeat(state);
                     }
                     e = new StageEvent.SeatsChanged(room, version, seats);
                     break;

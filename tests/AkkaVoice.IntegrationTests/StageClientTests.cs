@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace AkkaVoice.IntegrationTests;
 
@@ -16,7 +15,7 @@ namespace AkkaVoice.IntegrationTests;
 /// The healing client's stage calls and events (PROTOCOL.md section 8) against a real node, and close code
 /// 4001 (the server API's disconnect) ending the client for good.
 /// </summary>
-public sealed class StageClientTests(ITestOutputHelper output)
+public sealed class StageClientTests
 {
     [Fact]
     public async Task A_host_and_a_listener_use_the_stage_calls_and_the_errors_arrive_with_their_codes()
@@ -46,6 +45,7 @@ public sealed class StageClientTests(ITestOutputHelper output)
         var seats = await lena.TakeSeatAsync("net-stage");
         Assert.Equal("net-lena", seats.Single(s => s.Number == 1).User);
         Assert.Equal(1, lena.RoomOf("net-stage")!.Seat);
+        Assert.Equal(Role.Speaker, lena.RoomOf("net-stage")!.Role);
 
         await host.MuteAsync("net-stage", lenaView.Member);
         await WaitAsync(() => lena.RoomOf("net-stage")!.Muted, "lena learns she is muted");

@@ -74,6 +74,7 @@ test('a host creates a stage; a listener raises a hand, is invited, takes the se
   assert.equal(seats.type, 'seats');
   const lenaRoom = lena.rooms.get('js-stage');
   assert.equal(lenaRoom.seat, 2);
+  assert.equal(lenaRoom.role, 'speaker');
   await waitFor(() => hostRoom.seats[2]?.user === 'js-lena' && !hostRoom.hands.has(lj.member), 'the host to see lena seated, hand down');
   await waitFor(() => host.seen('member-joined').some(m => m.user === 'js-lena' && m.role === 'speaker'), 'lena joins the speakers');
   await waitFor(() => hostRoom.audience === 0, 'the audience to be empty again');
