@@ -67,6 +67,33 @@ public sealed class StageClientTests
     }
 
     [Fact]
+    public async Task A_speaker_whose_connection_drops_rejoins_and_takes_its_seat_back()
+    {
+        await using var node = await TestNode.StartAsync();
+        var seen = new ConcurrentQueue<StageEvent>();
+        await using var host = Healing(node, "net-host2", seen);
+        await host.ConnectAsync();
+        await host.JoinAsync("net-heal", new StageOptions(3, SeatMode.Free));
+        // The same node twice: moving to the second drops the connection and heals it on the same node.
+        var rejoined = new TaskCompletionSource<Rejoined>();
+        await using var olga = new HealingVoiceClient(new HealingOptions { Nodes = [node.Ws("user=net-olga"), node.Ws("user=net-olga")], BackoffBase = TimeSpan.FromMilliseconds(50), BackoffMax = TimeSpan.FromMilliseconds(100) });
+        olga.OnRejoined += r => rejoined.TrySetResult(r);
+        await olga.ConnectAsync();
+        await olga.JoinAsync("net-heal");
+        await olga.TakeSeatAsync("net-heal", 2);
+        var before = olga.RoomOf("net-heal")!.Member;
+        await WaitAsync(() => host.RoomOf("net-heal")!.Seats[2].Member == before, "the host sees olga on seat 2");
+
+        olga.MoveTo(1);
+        var back = await rejoined.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal((2, true, Role.Listener), (back.Seat, back.SeatBack, back.Role));
+        var view = olga.RoomOf("net-heal")!;
+        Assert.NotEqual(before, view.Member);
+        Assert.Equal((2, Role.Speaker), (view.Seat, view.Role));
+        await WaitAsync(() => host.RoomOf("net-heal")!.Seats[2].Member == view.Member, "the host sees her new membership on seat 2");
+    }
+
+    [Fact]
     public async Task A_healing_client_closed_with_4001_stops_with_the_reason_and_never_reconnects()
     {
         // A stand-in node: it welcomes, then closes the way the server API's disconnect does.

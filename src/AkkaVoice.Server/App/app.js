@@ -287,7 +287,7 @@ async function loadRoster(after) {
   if (!client || !state.room) return [];
   const page = await client.roster(state.room, { after, limit: 20 });
   if (after === undefined) rosterPages.length = 0;
-  if (rosterPages[rosterPages.length - 1] !== after) rosterPages.push(after);
+  if (rosterPages.length === 0 || rosterPages[rosterPages.length - 1] !== after) rosterPages.push(after);
   state.roster = page.members;
   state.rosterNext = page.next ?? null;
   drawRoster();
