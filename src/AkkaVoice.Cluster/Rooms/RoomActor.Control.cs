@@ -99,15 +99,18 @@ public sealed partial class RoomActor
         void Apply()
         {
             bool answered = Publish(changes, answer);
-            if (answer is { } a && !answered && a.Done) a.Hub.Tell(Answer(a.Member, ServerMessages.Done(room, a.Ref)));
+            if (answer is { } a && !answered) a.Hub.Tell(Answer(a.Member, ServerMessages.Done(room, a.Ref)));
             then?.Invoke();
         }
         if (changes.Config || changes.Deleted) WriteConfig(changes.Deleted ? null : control.Config, Apply);
         else Apply();
     }
 
-    /// <summary>Who asked: its node's hub, its membership (0 for the API) and its ref; <paramref name="Done"/>: answer <c>done</c> if nothing else answers.</summary>
-    private sealed record Requester(IActorRef Hub, uint Member, string? Ref, bool Done);
+    /// <summary>
+    /// Who asked: its node's hub, its membership and its ref. A seat request (<paramref name="OnSeats"/>) is answered on
+    /// the <c>seats</c> it causes; anything else, or a seat request that changed nothing, on <c>done</c>.
+    /// </summary>
+    private sealed record Requester(IActorRef Hub, uint Member, string? Ref, bool OnSeats);
 
     /// <summary>Tells every node what changed; true when the requester's answer went with it (its copy of <c>seats</c>).</summary>
     private bool Publish(ControlChanges changes, Requester? requester)
@@ -127,13 +130,15 @@ public sealed partial class RoomActor
             Emit(kicked.Key, new NodeText(room, ServerMessages.Kicked(room, by, kickReason), kicked.Select(k => k.Member).ToArray(), End: true));
         }
         if (changes.Kicked.Count > 0) Forget(changes.Kicked.Select(k => k.Member).ToList(), "kicked");
+        // The nodes learn who may be heard before anyone hears of the seat: a new speaker's first frame passes.
+        if (changes.Voice || changes.Seats.Count > 0) Emit(VoiceRules());
         if (changes.Seats.Count > 0)
         {
             var seats = control.SeatView();
             var json = ServerMessages.Seats(room, control.SeatsVersion, seats, null);
             foreach (var node in nodes.Values)
             {
-                if (requester is { Member: not 0 } r && node.Hub.Equals(r.Hub) && control.Has(r.Member))
+                if (requester is { OnSeats: true } r && node.Hub.Equals(r.Hub) && control.Has(r.Member))
                 {
                     Emit(node, new NodeText(room, json, [], r.Member, ServerMessages.Seats(room, control.SeatsVersion, seats, r.Ref)));
                     answered = true;
@@ -144,7 +149,6 @@ public sealed partial class RoomActor
             foreach (var s in changes.Seats.Where(s => s < seats.Length))
                 Raise(new RoomEvents.SeatChanged(room, now, s, seats[s].User, seats[s].Locked, seats[s].Muted));
         }
-        if (changes.Voice || changes.Seats.Count > 0) Emit(VoiceRules());
         if (changes.Hands.Count > 0)
         {
             var hosts = members.Values.Where(m => control.IsHostMember(m.Id)).GroupBy(m => m.Node);
@@ -291,7 +295,7 @@ public sealed partial class RoomActor
             Sender.Tell(Answer(request.Member, ServerMessages.Error(ErrorCodes.NotJoined, $"not a member of room {room}", c.Ref)));
             return;
         }
-        var requester = new Requester(Sender, request.Member, c.Ref, c is not (TakeSeatCommand or LeaveSeatCommand or SetSeatCommand or CloseCommand or RosterCommand));
+        var requester = new Requester(Sender, request.Member, c.Ref, c is TakeSeatCommand or LeaveSeatCommand or SetSeatCommand);
         long now = Now();
         Refusal? refused;
         switch (c)
@@ -329,9 +333,7 @@ public sealed partial class RoomActor
             Sender.Tell(Answer(request.Member, ServerMessages.Error(refused.Code, refused.Message, c.Ref)));
             return;
         }
-        var changes = control.TakeChanges();
-        // A seat request that changed nothing (the seat was already its own) is answered with done.
-        Commit(changes, requester with { Done = requester.Done || changes.Seats.Count == 0 });
+        Commit(control.TakeChanges(), requester);
     }
 
     /// <summary>Every member gets <c>room-closed</c> and is out; the configuration and the history end.</summary>
