@@ -220,7 +220,8 @@ function drawStage() {
   const host = state.role === 'host';
   $('room-view').classList.toggle('host', host);
   $('room-view').classList.toggle('stage', stage);
-  $('role').textContent = state.role ? `${state.role}${state.seat !== null ? ` · seat ${state.seat}` : ''}${state.muted ? ' · muted by a host' : ''}` : '';
+  // An open room shows a role only to its host (who gets Mute and Kick); everyone else sees it as before.
+  $('role').textContent = state.role && (stage || host) ? `${state.role}${state.seat !== null ? ` · seat ${state.seat}` : ''}${state.muted ? ' · muted by a host' : ''}` : '';
   $('stage-view').hidden = !stage;
   $('roster-panel').hidden = !stage;
   if (!stage) return;
