@@ -35,6 +35,8 @@ public sealed class VoiceNode
         SelfAddress = Akka.Cluster.Cluster.Get(system).SelfAddress;
         Fence = NodeFence.FromConfig(system.Settings.Config);
 
+        // Every node runs the replicator that holds room configurations, so a majority write reaches a majority.
+        _ = RoomConfigStore.Replicator(system);
         Relay = system.ActorOf(NodeRelay.Props(LocalRooms, Stats), NodeRelay.Name);
         Outbox = system.ActorOf(RelayOutbox.Props(Stats), RelayOutbox.Name);
 

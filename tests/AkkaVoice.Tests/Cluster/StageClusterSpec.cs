@@ -1,3 +1,4 @@
+using Akka.Actor;
 using AkkaVoice.Cluster.Rooms;
 using Xunit;
 using Xunit.Abstractions;
@@ -14,7 +15,7 @@ public sealed class StageClusterSpec(ITestOutputHelper output) : ClusterSpec(out
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(500);
 
     private static string Stage(string room, int seats, string mode) =>
-        $$"""{"type":"join","room":"{{room}}","stage":{"seats":{{seats}},"seatMode":"{{mode}}"}}""";
+        $$$"""{"type":"join","room":"{{{room}}}","stage":{"seats":{{{seats}}},"seatMode":"{{{mode}}}"}}""";
 
     /// <summary>The next text of <paramref name="type"/> carrying <paramref name="reference"/>, or an error that does.</summary>
     private static async Task<ReceivedText> AnswerAsync(TestConnection c, string reference)
