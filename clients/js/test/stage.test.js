@@ -205,6 +205,30 @@ test('a speaker whose seat was taken while it was away stays in the audience', {
   }
 });
 
+test('a speaker whose node stops rejoins on another node and takes its seat back', { timeout: 120000 }, async () => {
+  const other = await startNode({ seed: node });
+  try {
+    await waitFor(async () => (await (await fetch(`${node.url}/admin/cluster`)).json()).members.filter(x => x.status === 'Up').length === 2, 'two nodes up', 60000);
+    const { host } = await stage('js-move-stage', { seats: 3, seatMode: 'free' });
+    const sara = client([other.url, node.url], 'js-sara', { initialDelay: 100 });
+    await sara.connect();
+    await sara.join('js-move-stage');
+    await sara.takeSeat('js-move-stage', 1);
+    await waitFor(() => host.rooms.get('js-move-stage').seats[1]?.user === 'js-sara', 'the host to see sara seated');
+
+    other.signal('SIGTERM');
+    await waitFor(() => sara.seen('recovered').length === 1, 'sara to rejoin on the other node', 60000);
+    assert.equal(sara.node, node.akkaAddress);
+    assert.equal(sara.seen('rejoined')[0].seatBack, 'taken-back');
+    const room = sara.rooms.get('js-move-stage');
+    assert.deepEqual([room.kind, room.seat, room.role], ['stage', 1, 'speaker']);
+    await waitFor(() => host.rooms.get('js-move-stage').seats[1]?.member === room.member, 'the host to see her new membership on seat 1');
+    assert.equal(await other.exited, 0);
+  } finally {
+    await other.stop();
+  }
+});
+
 test('a connection closed with 4001 is not reconnected: the client closes with the reason', async () => {
   // A stand-in node that welcomes and then disconnects the way the server API's disconnect does.
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
