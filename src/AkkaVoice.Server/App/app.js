@@ -128,7 +128,11 @@ async function join(user, room) {
     $('node').textContent = `reconnecting to ${r.url} in ${r.delay} ms (${r.reason})`;
   });
   client.on('rejoined', r => { if (!r.recovered && r.missed > 0) problem(`${r.missed} chat messages were lost while reconnecting`); });
-  client.on('error', e => problem(`${e.code}: ${e.message}`));
+  client.on('error', e => {
+    // Frames already on their way when a host muted this member or took its seat are refused once; that is expected.
+    if (e.code === 'forbidden' && e.ref === undefined && !maySpeak()) return;
+    problem(`${e.code}: ${e.message}`);
+  });
   try {
     mixer = new Mixer(onDecoded);
     await client.connect();
