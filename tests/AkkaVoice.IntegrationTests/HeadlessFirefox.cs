@@ -45,8 +45,8 @@ public sealed class HeadlessFirefox : IBrowserPage
         new[] { Environment.GetEnvironmentVariable("FIREFOX"), "/usr/bin/firefox-esr", "/usr/bin/firefox" }
             .FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p));
 
-    /// <summary>Opens <paramref name="url"/> in a fresh profile; <paramref name="initScript"/> runs in every document before the page's own scripts.</summary>
-    public static async Task<HeadlessFirefox?> StartAsync(string url, PulseServer pulse, string? initScript = null)
+    /// <summary>Opens <paramref name="url"/> in a fresh profile.</summary>
+    public static async Task<HeadlessFirefox?> StartAsync(string url, PulseServer pulse)
     {
         if (Executable() is not { } exe) return null;
         int port = TestNode.FreePort();
@@ -65,7 +65,6 @@ public sealed class HeadlessFirefox : IBrowserPage
         try
         {
             await browser.AttachAsync(port);
-            if (initScript is not null) await browser.CallAsync("script.addPreloadScript", new { functionDeclaration = $"() => {{ {initScript} }}" });
             await browser.CallAsync("browsingContext.navigate", new { context = browser.context, url, wait = "complete" });
         }
         catch
