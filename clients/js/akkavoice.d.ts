@@ -182,12 +182,13 @@ export declare class VoiceClient {
   connect(): Promise<Welcome>;
   /** With `stage`, a host creates a stage room when the room has no members and no configuration. */
   join(room: string, options?: { since?: number; stage?: StageOptions }): Promise<Joined>;
-  takeSeat(room: string, seat?: number): Promise<Seats>;
-  leaveSeat(room: string): Promise<Seats>;
+  /** Resolves with the `seats` it causes, or `done` when nothing changed (the seat was already this member's). */
+  takeSeat(room: string, seat?: number): Promise<Seats | Done>;
+  leaveSeat(room: string): Promise<Seats | Done>;
   raiseHand(room: string): Promise<Hand | Done>;
   lowerHand(room: string): Promise<Hand | Done>;
   invite(room: string, member: number, seat?: number): Promise<Done>;
-  setSeat(room: string, seat: number, options?: { member?: number | null; locked?: boolean }): Promise<Seats>;
+  setSeat(room: string, seat: number, options?: { member?: number | null; locked?: boolean }): Promise<Seats | Done>;
   /** Resolves with `done`, or with the `seats` it causes when the member is on a seat. */
   mute(room: string, member: number, muted?: boolean): Promise<Done | Seats>;
   kick(room: string, user: string, options?: { ban?: number; reason?: string }): Promise<Done | Seats>;

@@ -484,7 +484,7 @@ export class VoiceClient {
     return this.#request(message, { since, stage });
   }
 
-  /** Takes a mic seat (the lowest free unlocked one without `seat`); resolves with the `seats` that shows it. */
+  /** Takes a mic seat (the lowest free unlocked one without `seat`); resolves with the `seats` that shows it (`done` when it was already this member's). */
   takeSeat(room, seat) { return this.#request(seat === undefined || seat === null ? { type: 'take-seat', room } : { type: 'take-seat', room, seat }); }
 
   /** Leaves the seat, back to the audience; resolves with `seats`. */

@@ -37,9 +37,13 @@ public sealed partial class HealingVoiceClient
         }
     }
 
-    /// <summary>Takes seat <paramref name="seat"/>, or the lowest free unlocked one; answers the <c>seats</c> that shows it.</summary>
-    public async Task<IReadOnlyList<Seat>> TakeSeatAsync(string room, int? seat = null) =>
-        StageJson.Seats((await RequestAsync(Fields("take-seat", room, ("seat", seat)))).Json.GetProperty("seats"));
+    /// <summary>Takes seat <paramref name="seat"/>, or the lowest free unlocked one; answers the seats as they are then.</summary>
+    public async Task<IReadOnlyList<Seat>> TakeSeatAsync(string room, int? seat = null)
+    {
+        var answer = await RequestAsync(Fields("take-seat", room, ("seat", seat)));
+        // `seats` when it changed something; `done` when the seat was already this member's.
+        return answer.Json.TryGetProperty("seats", out var seats) ? StageJson.Seats(seats) : RoomOf(room)?.Seats ?? [];
+    }
 
     /// <summary>Leaves the seat, back to the audience.</summary>
     public Task LeaveSeatAsync(string room) => RequestAsync(Fields("leave-seat", room));
