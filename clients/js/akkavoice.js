@@ -1,7 +1,10 @@
-// AkkaVoice client: one ES module for browsers and Node.js 20+ (PROTOCOL.md v1.1, subprotocol akkavoice.v1).
-// Rooms, voice frames as Uint8Array, chat, direct messages, keep-alive, and healing: on a lost or silent
-// node it reconnects over its list of node URLs (exponential backoff with jitter) and rejoins every room,
-// asking with `since` for the chat it missed.
+// AkkaVoice client: one ES module for browsers and Node.js 20+ (PROTOCOL.md v1.2, subprotocol akkavoice.v1).
+// Rooms, voice frames as Uint8Array, chat, direct messages, keep-alive, stage rooms (roles, mic seats,
+// hands, invitations, moderation, audience counts, roster paging), and healing: on a lost or silent node
+// it reconnects over its list of node URLs (exponential backoff with jitter) and rejoins every room,
+// asking with `since` for the chat it missed and taking back the mic seat it held when that seat is still
+// free or still its own. A connection the server closed with 4001 (the server API's disconnect) is never
+// reconnected.
 //
 //   import { VoiceClient } from '/client/akkavoice.js';
 //   const client = new VoiceClient({ urls: ['http://127.0.0.1:5000'], user: 'alice' });
@@ -14,6 +17,9 @@
 // `import WebSocket from 'ws'`.
 
 export const SUBPROTOCOL = 'akkavoice.v1';
+
+/** The close code of the server API's `disconnect` (PROTOCOL.md section 9): a client does not reconnect after it. */
+export const CLOSE_DISCONNECTED = 4001;
 
 /** An `error` message from the server, as a rejected request: `code` is the protocol's error code. */
 export class AkkaVoiceError extends Error {
@@ -71,6 +77,7 @@ const defaults = {
   initialDelay: 250,
   maxDelay: 10000,
   jitter: 0.5,
+  seatReclaimTimeout: 15000,
 };
 
 export class VoiceClient {
@@ -173,7 +180,7 @@ export class VoiceClient {
       else this.#frame(e.data);
     };
     socket.onerror = () => {};
-    socket.onclose = e => this.#drop(socket, e.code ? `closed ${e.code}${e.reason ? ' ' + e.reason : ''}` : 'closed');
+    socket.onclose = e => this.#drop(socket, e.code ? `closed ${e.code}${e.reason ? ' ' + e.reason : ''}` : 'closed', e.code, e.reason);
   }
 
   #later(ms, fn) {
@@ -187,7 +194,7 @@ export class VoiceClient {
     this.#timers.delete(timer);
   }
 
-  #drop(socket, reason) {
+  #drop(socket, reason, code, closeReason) {
     if (this.#socket !== socket) return;
     this.#socket = null;
     clearInterval(this.#pingTimer);
@@ -197,11 +204,18 @@ export class VoiceClient {
     try { typeof socket.terminate === 'function' ? socket.terminate() : socket.close(); } catch { /* already closed */ }
     this.#failPending(new Error(`connection lost: ${reason}`));
     if (this.state === 'closed') return;
-    this.#emit('disconnected', { url: this.url, reason });
+    this.#emit('disconnected', { url: this.url, reason, code });
+    if (code === CLOSE_DISCONNECTED) {
+      // The application's backend ended this user's connection: reconnecting would undo it.
+      this.#connecting?.reject(new Error(`disconnected by the server: ${closeReason ?? ''}`));
+      this.#connecting = null;
+      this.#finish({ code, reason: closeReason ?? '' });
+      return;
+    }
     if (!this.#options.reconnect) {
       this.#connecting?.reject(new Error(`cannot connect to ${this.url}: ${reason}`));
       this.#connecting = null;
-      this.#finish();
+      this.#finish({ code, reason });
       return;
     }
     this.#retry(reason);
@@ -237,13 +251,54 @@ export class VoiceClient {
         this.#emit('left', message);
         break;
       case 'member-joined':
-        room?.members.set(message.member, message.user);
+        if (room) {
+          room.members.set(message.member, message.user);
+          if (message.role) room.roles.set(message.member, message.role);
+        }
         this.#emit('member-joined', message);
         break;
       case 'member-left':
-        room?.members.delete(message.member);
+        if (room) { room.members.delete(message.member); room.roles.delete(message.member); }
         this.#emit('member-left', message);
         break;
+      case 'seats':
+        // Seat lists can overtake each other across nodes: only a newer version counts.
+        if (room) {
+          if (message.version <= room.seatsVersion) break;
+          this.#setSeats(room, message.seats, message.version);
+        }
+        this.#emit('seats', message);
+        break;
+      case 'hand':
+        if (room) {
+          if (message.raised) room.hands.set(message.member, message.user);
+          else room.hands.delete(message.member);
+        }
+        this.#emit('hand', message);
+        break;
+      case 'role':
+        if (room) {
+          room.roles.set(message.member, message.role);
+          if (message.member === room.member) room.role = message.role;
+        }
+        this.#emit('role', message);
+        break;
+      case 'audience':
+        if (room) room.audience = message.count;
+        this.#emit('audience', message);
+        break;
+      case 'muted':
+        if (room) room.muted = message.muted === true;
+        this.#emit('muted', message);
+        break;
+      case 'invited': this.#emit('invited', message); break;
+      case 'kicked':
+      case 'room-closed':
+        // Out of the room for good: it is not rejoined after a reconnect.
+        if (room) { this.rooms.delete(message.room); this.#slots.delete(room.slot); }
+        this.#emit(message.type, message);
+        break;
+      case 'done': this.#emit('done', message); break;
       case 'said':
         if (room) {
           if (message.seq <= room.seq) break; // already seen (a replay overlapping what arrived live)
@@ -287,8 +342,16 @@ export class VoiceClient {
     this.#slots.clear();
     const results = await Promise.all(rooms.map(async r => {
       try {
-        const joined = await this.#request({ type: 'join', room: r.room, since: r.seq });
-        const event = { room: r.room, slot: joined.slot, member: joined.member, recovered: joined.recovered === true, missed: joined.seq - r.seq };
+        const seat = r.seat;
+        const message = { type: 'join', room: r.room, since: r.seq };
+        // A stage this client created is created again if the room was lost with every member and its configuration.
+        if (r.stage) message.stage = r.stage;
+        const joined = await this.#request(message);
+        const event = { room: r.room, slot: joined.slot, member: joined.member, recovered: joined.recovered === true, missed: joined.seq - r.seq, role: joined.role ?? 'member' };
+        if (seat !== null && seat !== undefined) {
+          event.seat = seat;
+          event.seatBack = await this.#reclaimSeat(r.room, seat, socket);
+        }
         this.#emit('rejoined', event);
         return event;
       } catch (e) {
@@ -307,11 +370,64 @@ export class VoiceClient {
     // The last said seen: kept over a rejoin (its replay follows), the caller's since, or the room's latest.
     const seq = old ? old.seq : (asked?.since ?? message.seq);
     if (old) this.#slots.delete(old.slot);
-    const room = { room: message.room, slot: message.slot, member: message.member, seq, members: new Map() };
-    for (const m of message.members ?? []) room.members.set(m.member, m.user);
+    const room = {
+      room: message.room, slot: message.slot, member: message.member, seq, members: new Map(), roles: new Map(),
+      kind: message.kind ?? 'open', role: message.role ?? 'member', seats: [], seatsVersion: 0, seat: null,
+      seatMode: message.seatMode ?? null, audience: message.audience ?? 0, hands: new Map(), muted: false,
+      stage: old?.stage ?? asked?.stage,
+    };
+    for (const m of message.members ?? []) {
+      room.members.set(m.member, m.user);
+      if (m.role) room.roles.set(m.member, m.role);
+    }
+    for (const h of message.hands ?? []) room.hands.set(h.member, h.user);
+    if (message.seats) this.#setSeats(room, message.seats, message.seatsVersion ?? 0);
     this.rooms.set(message.room, room);
     this.#slots.set(message.slot, room);
     this.#emit('joined', message);
+  }
+
+  // A seat makes a stage member a speaker and leaving it a listener again (hosts stay hosts); the server
+  // says so with `seats` and member events rather than `role`, so roles follow the seat list here.
+  #setSeats(room, seats, version) {
+    room.seats = seats;
+    room.seatsVersion = version;
+    const mine = seats.find(s => s.member === room.member);
+    room.seat = mine?.seat ?? null;
+    if (mine) room.muted = mine.muted === true;
+    if (room.kind === 'stage' && room.role !== 'host') room.role = mine ? 'speaker' : 'listener';
+    const seated = new Set(seats.filter(s => s.member !== undefined && s.member !== null).map(s => s.member));
+    for (const member of seated) if (room.roles.get(member) !== 'host') room.roles.set(member, 'speaker');
+    for (const [member, role] of room.roles) if (role === 'speaker' && !seated.has(member)) room.roles.set(member, 'listener');
+  }
+
+  // After a rejoin: the seat this client held before the loss, taken back when the new seat list shows it
+  // free (its old membership already gone) or still held by this user (the old membership not gone yet,
+  // as while the cluster has not yet declared a dead node lost: wait for the list that frees it, at most
+  // seatReclaimTimeout). Someone else on it, a lock or a refusal, and it is lost.
+  async #reclaimSeat(name, seat, socket) {
+    const deadline = Date.now() + this.#options.seatReclaimTimeout;
+    while (this.#socket === socket && Date.now() < deadline) {
+      const room = this.rooms.get(name);
+      if (!room || room.kind !== 'stage') return 'gone';
+      if (room.seat === seat) return 'taken-back';
+      const now = room.seats.find(s => s.seat === seat);
+      if (!now || now.locked || (now.member !== undefined && now.member !== null && now.user !== this.user)) return 'lost';
+      if (now.member === undefined || now.member === null) {
+        try {
+          await this.takeSeat(name, seat);
+          return 'taken-back';
+        } catch (e) {
+          if (e.code !== 'seat-taken') return 'lost';
+        }
+      }
+      // Still shown as the old membership's: the next seat list frees it.
+      await new Promise(resolve => {
+        const timer = this.#later(1000, () => { off(); resolve(); });
+        const off = this.on('seats', m => { if (m.room === name) { off(); this.#cancel(timer); resolve(); } });
+      });
+    }
+    return 'lost';
   }
 
   #frame(data) {
@@ -357,11 +473,71 @@ export class VoiceClient {
     });
   }
 
-  /** Joins a room; resolves with `joined`. With `since`, the room's `said` messages after that seq are replayed. */
-  join(room, { since } = {}) {
+  /**
+   * Joins a room; resolves with `joined`. With `since`, the room's `said` messages after that seq are replayed.
+   * With `stage: {seats, seatMode}` a host creates a stage room when the room has no members and no configuration.
+   */
+  join(room, { since, stage } = {}) {
     const message = { type: 'join', room };
     if (since !== undefined) message.since = since;
-    return this.#request(message, { since });
+    if (stage !== undefined) message.stage = stage;
+    return this.#request(message, { since, stage });
+  }
+
+  /** Takes a mic seat (the lowest free unlocked one without `seat`); resolves with the `seats` that shows it (`done` when it was already this member's). */
+  takeSeat(room, seat) { return this.#request(seat === undefined || seat === null ? { type: 'take-seat', room } : { type: 'take-seat', room, seat }); }
+
+  /** Leaves the seat, back to the audience; resolves with `seats`. */
+  leaveSeat(room) { return this.#request({ type: 'leave-seat', room }); }
+
+  /** Raises the hand (a listener); resolves with `hand` or `done`. */
+  raiseHand(room) { return this.#request({ type: 'raise-hand', room }); }
+
+  lowerHand(room) { return this.#request({ type: 'lower-hand', room }); }
+
+  /** Host: invites a member to a seat (any free one without `seat`); resolves with `done`. */
+  invite(room, member, seat) { return this.#request(seat === undefined || seat === null ? { type: 'invite', room, member } : { type: 'invite', room, member, seat }); }
+
+  /** Host: puts `member` on the seat (`null` clears it) and/or locks or unlocks it; resolves with `seats`. */
+  setSeat(room, seat, { member, locked } = {}) {
+    const message = { type: 'set-seat', room, seat };
+    if (member !== undefined) message.member = member;
+    if (locked !== undefined) message.locked = locked;
+    return this.#request(message);
+  }
+
+  /** Host: mutes or unmutes a member's user in the room; resolves with `done` (or the `seats` it causes). */
+  mute(room, member, muted = true) { return this.#request({ type: 'mute', room, member, muted }); }
+
+  /** Host: ends every membership of `user` in the room, banning it for `ban` seconds; resolves with `done` (or the `seats` it causes). */
+  kick(room, user, { ban, reason } = {}) {
+    const message = { type: 'kick', room, user };
+    if (ban !== undefined) message.ban = ban;
+    if (reason !== undefined) message.reason = reason;
+    return this.#request(message);
+  }
+
+  /** Host: closes the room for everyone; resolves with `room-closed`. */
+  closeRoom(room) { return this.#request({ type: 'close', room }); }
+
+  /** One page of the room's members in member-id order; resolves with `roster` (pass its `next` as `after`). */
+  roster(room, { after, limit } = {}) {
+    const message = { type: 'roster', room };
+    if (after !== undefined) message.after = after;
+    if (limit !== undefined) message.limit = limit;
+    return this.#request(message);
+  }
+
+  /** Every member of the room, paging through `roster` `limit` at a time. */
+  async rosterAll(room, { limit = 200 } = {}) {
+    const members = [];
+    let after;
+    for (;;) {
+      const page = await this.roster(room, { after, limit });
+      members.push(...page.members);
+      if (page.next === undefined || page.next === null) return members;
+      after = page.next;
+    }
   }
 
   /** Leaves a room; resolves with `left`. While disconnected it just forgets the room (nothing to rejoin). */
@@ -409,12 +585,14 @@ export class VoiceClient {
     this.#finish();
   }
 
-  #finish() {
+  #finish(why = {}) {
     clearInterval(this.#pingTimer);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.state = 'closed';
+    this.closeCode = why.code ?? null;
+    this.closeReason = why.reason ?? null;
     this.#emit('state', { state: 'closed' });
-    this.#emit('close', {});
+    this.#emit('close', why);
   }
 }

@@ -33,6 +33,9 @@ public sealed record HealingOptions
     /// <summary>How long to wait for the WebSocket upgrade and the <c>welcome</c>.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>After a rejoin, how long to wait for the seat held before the loss to be freed by its old membership (the cluster declares a dead node lost within seconds).</summary>
+    public TimeSpan SeatReclaimTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Called on the reader's thread for each voice frame.</summary>
     public Action<FrameEvent>? OnFrame { get; init; }
 
@@ -46,16 +49,23 @@ public sealed record Reconnecting(string Reason, int Attempt, TimeSpan Delay, Ur
 /// <summary>The client is connected again, to <paramref name="Node"/> (its address in the options) whose akka address is <paramref name="AkkaNode"/>.</summary>
 public sealed record Reconnected(Uri Node, string? AkkaNode, int Attempts);
 
-/// <summary>A room joined again after a reconnect; <paramref name="Recovered"/> says whether every <c>said</c> after the last one seen was replayed.</summary>
-public sealed record Rejoined(string Room, bool Recovered, byte Slot, uint Member);
+/// <summary>
+/// A room joined again after a reconnect; <paramref name="Recovered"/> says whether every <c>said</c> after the
+/// last one seen was replayed. <paramref name="Seat"/> is the mic seat held before the loss, if any, and
+/// <paramref name="SeatBack"/> whether it was taken back (false: someone else is on it, it is locked, or refused).
+/// </summary>
+public sealed record Rejoined(string Room, bool Recovered, byte Slot, uint Member, Role Role = Role.Member, int? Seat = null, bool SeatBack = false);
 
 /// <summary>
 /// A client that heals itself: on a lost connection, or a server that went silent, it reconnects to the
 /// next node with exponential backoff and jitter, rejoins every room it had joined (with <c>since</c>, the
 /// last <c>said</c> seq it saw, so chat is replayed) and tells the application through events. Voice frames
-/// sent while it is disconnected are dropped, never queued: late voice is worse than none.
+/// sent while it is disconnected are dropped, never queued: late voice is worse than none. In a stage room
+/// it rejoins with the role the server gives it, and takes back the seat it held when the seat list still
+/// shows that seat free or its own. A connection the server closes with 4001 (the server API's disconnect)
+/// is not reconnected: the client stops and raises <see cref="OnClosed"/>.
 /// </summary>
-public sealed class HealingVoiceClient : IAsyncDisposable
+public sealed partial class HealingVoiceClient : IAsyncDisposable
 {
     private readonly HealingOptions options;
     private readonly CancellationTokenSource stop = new();
@@ -75,6 +85,17 @@ public sealed class HealingVoiceClient : IAsyncDisposable
         public long LastSeq;
         public TextEvent? LastJoined;
         public TaskCompletionSource<TextEvent>? Waiter;
+        public StageOptions? Stage;
+        public string Kind = "open";
+        public Role Role;
+        public SeatMode? Mode;
+        public IReadOnlyList<Seat> Seats = [];
+        public long SeatsVersion;
+        public int Audience;
+        public bool Muted;
+        public readonly Dictionary<uint, string> Hands = [];
+
+        public int? Seat => Seats.FirstOrDefault(s => s.Member == Member)?.Number;
     }
 
     public HealingVoiceClient(HealingOptions options)
@@ -155,12 +176,20 @@ public sealed class HealingVoiceClient : IAsyncDisposable
     /// Joins <paramref name="room"/> (asking again until answered) and returns the <c>joined</c> message; when
     /// the connection is lost meanwhile, the answer of the rejoin on the next connection.
     /// </summary>
-    public async Task<TextEvent> JoinAsync(string room, CancellationToken cancellationToken = default)
+    public Task<TextEvent> JoinAsync(string room, CancellationToken cancellationToken = default) => JoinAsync(room, null, cancellationToken);
+
+    /// <summary>
+    /// Joins <paramref name="room"/>; with <paramref name="stage"/>, a host creates a stage room when the room has
+    /// no members and no configuration (otherwise the room is joined as it is). The stage is asked for again on
+    /// every rejoin, so a room lost with all its members comes back as the stage it was.
+    /// </summary>
+    public async Task<TextEvent> JoinAsync(string room, StageOptions? stage, CancellationToken cancellationToken = default)
     {
         var client = current ?? throw new InvalidOperationException("not connected");
         lock (gate)
         {
             if (!rooms.ContainsKey(room)) rooms[room] = new RoomState();
+            if (stage is not null) rooms[room].Stage = stage;
         }
         try
         {
@@ -226,6 +255,7 @@ public sealed class HealingVoiceClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        FailPending(new ObjectDisposedException(nameof(HealingVoiceClient)));
         await stop.CancelAsync();
         if (current is { } client) await client.DisposeAsync();
         if (supervisor is not null)
@@ -252,6 +282,7 @@ public sealed class HealingVoiceClient : IAsyncDisposable
         {
             var welcome = await client.ExpectAsync("welcome", options.ConnectTimeout);
             AkkaNode = welcome.Str("node");
+            User = welcome.Str("user");
         }
         catch
         {
@@ -269,16 +300,25 @@ public sealed class HealingVoiceClient : IAsyncDisposable
         var watching = WatchAsync(client);
         while (true)
         {
-            var reason = await watching;
+            var (reason, code) = await watching;
             if (moving is { } moved)
             {
                 reason = moved;
+                code = null;
                 moving = null;
             }
             IsConnected = false;
             await client.DisposeAsync();
             CancelWaiters();
+            FailPending(new WebSocketException("connection lost: " + reason));
             if (stop.IsCancellationRequested) return;
+            if (code == CloseDisconnected)
+            {
+                // The application's backend ended this user's connection: reconnecting would undo it.
+                ClosedBy = new Closed(code, lastCloseReason ?? "");
+                OnClosed?.Invoke(ClosedBy);
+                return;
+            }
             for (int attempt = 1; ; attempt++)
             {
                 var delay = Backoff(attempt);
@@ -309,15 +349,23 @@ public sealed class HealingVoiceClient : IAsyncDisposable
     }
 
     /// <summary>Rejoins every room on <paramref name="client"/>, until all are joined or the connection ends.</summary>
-    private async Task RejoinAllAsync(VoiceClient client, Task<string> watching)
+    private async Task RejoinAllAsync(VoiceClient client, Task<(string Reason, int? Code)> watching)
     {
-        List<(string Room, long Since)> toJoin;
-        lock (gate) toJoin = rooms.Select(kv => (kv.Key, kv.Value.LastSeq)).ToList();
+        List<(string Room, long Since, int? Seat)> toJoin;
+        lock (gate) toJoin = rooms.Select(kv => (kv.Key, kv.Value.LastSeq, kv.Value.Seat)).ToList();
         var joins = toJoin.Select(async r =>
         {
             var joined = await JoinOnAsync(client, r.Room, r.Since, stop.Token);
             var recovered = joined.Json.TryGetProperty("recovered", out var rec) && rec.ValueKind == JsonValueKind.True;
-            OnRejoined?.Invoke(new Rejoined(r.Room, recovered, (byte)joined.Num("slot"), (uint)joined.Num("member")));
+            var rejoined = new Rejoined(r.Room, recovered, (byte)joined.Num("slot"), (uint)joined.Num("member"), StageJson.ParseRole(joined.Str("role")), r.Seat);
+            if (r.Seat is not { } seat)
+            {
+                OnRejoined?.Invoke(rejoined);
+                return;
+            }
+            // Taking the seat back can wait for the cluster to declare the old node lost; voice and the other
+            // rooms do not wait for it: the room's Rejoined is raised when it is settled.
+            _ = Task.Run(async () => OnRejoined?.Invoke(rejoined with { SeatBack = await ReclaimSeatAsync(client, r.Room, seat) }));
         }).ToList();
         var all = Task.WhenAll(joins);
         if (await Task.WhenAny(all, watching) == all && all.IsCompletedSuccessfully)
@@ -353,7 +401,12 @@ public sealed class HealingVoiceClient : IAsyncDisposable
                 state.Waiter = waiter;
             }
             var reference = "join:" + room;
-            await client.SendAsync(since is null ? new { type = "join", room, @ref = reference } : new { type = "join", room, since, @ref = reference });
+            StageOptions? stage;
+            lock (gate) stage = rooms.TryGetValue(room, out var s) ? s.Stage : null;
+            var join = new Dictionary<string, object> { ["type"] = "join", ["room"] = room, ["ref"] = reference };
+            if (since is not null) join["since"] = since;
+            if (stage is not null) join["stage"] = new Dictionary<string, object> { ["seats"] = stage.Seats, ["seatMode"] = stage.Mode.Name() };
+            await client.SendAsync(join);
             var done = await Task.WhenAny(waiter.Task, Task.Delay(options.JoinTimeout, cancellationToken));
             cancellationToken.ThrowIfCancellationRequested();
             if (done == waiter.Task) return await waiter.Task;
@@ -362,7 +415,7 @@ public sealed class HealingVoiceClient : IAsyncDisposable
     }
 
     /// <summary>Handles the connection's text until it closes or goes silent; returns why it ended.</summary>
-    private async Task<string> WatchAsync(VoiceClient client)
+    private async Task<(string Reason, int? Code)> WatchAsync(VoiceClient client)
     {
         long pingAt = 0;
         var tick = TimeSpan.FromMilliseconds(100);
@@ -379,7 +432,7 @@ public sealed class HealingVoiceClient : IAsyncDisposable
                 if (pingAt != 0 && Volatile.Read(ref lastTraffic) < pingAt && System.Diagnostics.Stopwatch.GetElapsedTime(pingAt) > options.SilenceTimeout)
                 {
                     client.Socket.Abort();
-                    return $"server silent for {quiet.TotalSeconds:0.0} s after a ping";
+                    return ($"server silent for {quiet.TotalSeconds:0.0} s after a ping", null);
                 }
                 if (quiet > options.PingAfter && (pingAt == 0 || Volatile.Read(ref lastTraffic) >= pingAt))
                 {
@@ -390,19 +443,20 @@ public sealed class HealingVoiceClient : IAsyncDisposable
             }
             catch (InvalidOperationException)
             {
-                return "connection ended";
+                return ("connection ended", null);
             }
             Touch();
             switch (e)
             {
                 case ClosedEvent c:
-                    return c.Status is { } status ? $"closed {(int)status} {c.Reason}" : $"connection broken: {c.Reason}";
+                    lastCloseReason = c.Reason;
+                    return c.Status is { } status ? ($"closed {(int)status} {c.Reason}", (int)status) : ($"connection broken: {c.Reason}", null);
                 case TextEvent t:
                     OnTextEvent(t);
                     break;
             }
         }
-        return "stopped";
+        return ("stopped", null);
     }
 
     private void OnTextEvent(TextEvent t)
@@ -418,6 +472,7 @@ public sealed class HealingVoiceClient : IAsyncDisposable
                         state.Member = (uint)t.Num("member");
                         state.LastSeq = Math.Max(state.LastSeq, t.Json.TryGetProperty("seq", out var seq) ? seq.GetInt64() : 0);
                         state.LastJoined = t;
+                        OnJoinedStage(state, t);
                         var waiter = state.Waiter;
                         state.Waiter = null;
                         waiter?.TrySetResult(t);
@@ -442,6 +497,8 @@ public sealed class HealingVoiceClient : IAsyncDisposable
                 }
                 break;
         }
+        OnStageText(t);
+        CompletePending(t);
         options.OnText?.Invoke(t);
     }
 

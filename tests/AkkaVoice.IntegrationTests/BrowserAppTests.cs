@@ -37,6 +37,7 @@ public sealed class BrowserAppTests(ITestOutputHelper output) : IAsyncLifetime
 
     private readonly List<NodeProcess> nodes = [];
     private readonly List<HeadlessChromium> pages = [];
+    private readonly List<HeadlessFirefox> firefoxPages = [];
     private string speech = "";
     private string profileRoot = "";
 
@@ -44,7 +45,7 @@ public sealed class BrowserAppTests(ITestOutputHelper output) : IAsyncLifetime
     {
         profileRoot = Directory.CreateTempSubdirectory("akkavoice-app-").FullName;
         speech = Path.Combine(profileRoot, "speech.wav");
-        await MakeSpeechAsync(speech);
+        await MakeSpeechAsync(speech, output);
         try
         {
             nodes.Add(NodeProcess.Start());
@@ -62,6 +63,7 @@ public sealed class BrowserAppTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task DisposeAsync()
     {
         foreach (var page in pages) await page.DisposeAsync();
+        foreach (var page in firefoxPages) await page.DisposeAsync();
         foreach (var node in nodes) await node.DisposeAsync();
         try { Directory.Delete(profileRoot, recursive: true); } catch (IOException) { }
     }
@@ -140,6 +142,42 @@ public sealed class BrowserAppTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"page A rejoined on the other node {moved.TotalSeconds:F1} s after SIGTERM");
     }
 
+    [Fact]
+    public async Task In_firefox_pages_on_two_nodes_hear_each_other_and_chat()
+    {
+        if (HeadlessFirefox.Executable() is null || PulseServer.Executable() is null)
+        {
+            output.WriteLine("firefox-esr or pulseaudio is not installed (apt-get install firefox-esr pulseaudio): the Firefox checks did not run");
+            return;
+        }
+        await using var pulse = await PulseServer.StartAsync();
+        var b = await OpenFirefoxAsync(nodes[1], "fox-bob", "fox-room", pulse!);
+        await WaitForAsync(b, "window.akkavoice.state === 'joined'");
+        var a = await OpenFirefoxAsync(nodes[0], "fox-alice", "fox-room", pulse!);
+        await WaitForAsync(a, "window.akkavoice.state === 'joined' && window.akkavoice.members.length === 2");
+
+        // Both capture (Firefox has no MediaStreamTrackProcessor: Web Audio, resampled to 48 kHz), encode
+        // Opus with WebCodecs, and decode each other's voice with energy, across the two nodes.
+        await WaitForAsync(b, "window.akkavoice.decoded >= 100 && window.akkavoice.level > 0.01", TimeSpan.FromSeconds(30));
+        await WaitForAsync(a, "window.akkavoice.decoded >= 100 && window.akkavoice.level > 0.01", TimeSpan.FromSeconds(30));
+        var alice = (await a.EvaluateAsync("window.akkavoice.member")).GetUInt32();
+        Assert.True((await b.EvaluateAsync($"window.akkavoice.heard[{alice}]")).GetInt32() >= 100);
+        Assert.Equal("open", (await a.EvaluateAsync("window.akkavoice.kind")).GetString());
+        Assert.True((await a.EvaluateAsync("document.getElementById('stage-view').hidden")).GetBoolean());
+
+        await a.EvaluateAsync("window.akkavoice.say('hello from firefox')");
+        await WaitForAsync(b, "window.akkavoice.chat.some(c => c.user === 'fox-alice' && c.text === 'hello from firefox')");
+        await b.ScreenshotAsync(Path.Combine(AppContext.BaseDirectory, "app-firefox.png"));
+        output.WriteLine($"firefox: B level {(await b.EvaluateAsync("window.akkavoice.level")).GetDouble():F3}, A level {(await a.EvaluateAsync("window.akkavoice.level")).GetDouble():F3}");
+    }
+
+    private async Task<HeadlessFirefox> OpenFirefoxAsync(NodeProcess node, string user, string room, PulseServer pulse)
+    {
+        var page = (await HeadlessFirefox.StartAsync($"http://127.0.0.1:{node.HttpPort}/?user={user}&room={room}&autojoin=1", pulse))!;
+        firefoxPages.Add(page);
+        return page;
+    }
+
     private bool BrowserInstalled()
     {
         if (HeadlessChromium.Executable() is not null) return true;
@@ -164,9 +202,9 @@ public sealed class BrowserAppTests(ITestOutputHelper output) : IAsyncLifetime
         [.. (await page.EvaluateAsync("window.akkavoice.members.map(m => m.user).sort()")).EnumerateArray().Select(e => e.GetString()!)];
 
     /// <summary>Speech from espeak-ng at 48 kHz mono (resampled by sox when installed); a voiced synthetic tone without espeak-ng.</summary>
-    private async Task MakeSpeechAsync(string path)
+    internal static async Task MakeSpeechAsync(string path, ITestOutputHelper output)
     {
-        var raw = Path.Combine(profileRoot, "espeak.wav");
+        var raw = Path.Combine(Path.GetDirectoryName(path)!, "espeak.wav");
         if (await RunAsync("espeak-ng", "-w", raw, "This is the AkkaVoice browser test. One, two, three, four, five. The quick brown fox jumps over the lazy dog."))
         {
             if (!await RunAsync("sox", raw, "-r", "48000", "-c", "1", path)) File.Copy(raw, path);
@@ -209,7 +247,7 @@ public sealed class BrowserAppTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
-    private static async Task WaitForAsync(HeadlessChromium page, string condition, TimeSpan? timeout = null)
+    internal static async Task WaitForAsync(IBrowserPage page, string condition, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (true)

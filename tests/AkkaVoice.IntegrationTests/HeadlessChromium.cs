@@ -9,7 +9,7 @@ namespace AkkaVoice.IntegrationTests;
 /// Debian's chromium, headless, driven over the Chrome DevTools Protocol: enough to load a page,
 /// evaluate JavaScript in it and take a screenshot. Null from <see cref="StartAsync"/> when no chromium is installed.
 /// </summary>
-public sealed class HeadlessChromium : IAsyncDisposable
+public sealed class HeadlessChromium : IBrowserPage
 {
     private readonly Process process;
     private readonly ClientWebSocket socket = new();

@@ -85,7 +85,7 @@ export async function startNode({ seed } = {}) {
 export function makeClient(urls, user, options = {}) {
   const client = new VoiceClient({ urls, user, WebSocket, ...options });
   client.events = [];
-  for (const type of ['state', 'welcome', 'joined', 'left', 'member-joined', 'member-left', 'said', 'direct', 'frame', 'error', 'disconnected', 'reconnecting', 'rejoined', 'recovered', 'close'])
+  for (const type of ['state', 'welcome', 'joined', 'left', 'member-joined', 'member-left', 'said', 'direct', 'frame', 'error', 'disconnected', 'reconnecting', 'rejoined', 'recovered', 'close', 'seats', 'hand', 'invited', 'muted', 'kicked', 'room-closed', 'role', 'audience', 'done'])
     client.on(type, event => client.events.push({ type, ...event }));
   client.seen = type => client.events.filter(e => e.type === type);
   return client;

@@ -34,6 +34,16 @@ export function sumOfSquares(samples) {
   return sum;
 }
 
+/** Opus, 48 kHz mono, 32 kb/s, 20 ms packets; without the frame duration where a browser does not take it (its default is 20 ms). */
+async function encoderConfig() {
+  const config = { codec: 'opus', sampleRate: SAMPLE_RATE, numberOfChannels: 1, bitrate: 32000 };
+  const exact = { ...config, opus: { frameDuration: FRAME_US } };
+  try {
+    if ((await AudioEncoder.isConfigSupported(exact)).supported) return exact;
+  } catch { /* an older browser that rejects the opus member */ }
+  return config;
+}
+
 /** The microphone as Opus packets: `onPacket(Uint8Array)` for each 20 ms frame, `onSamples(Float32Array)` for its level, while not muted. */
 export class Microphone {
   constructor(onPacket, onSamples) {
@@ -58,7 +68,7 @@ export class Microphone {
       },
       error: e => console.error('audio encoder:', e),
     });
-    this.encoder.configure({ codec: 'opus', sampleRate: SAMPLE_RATE, numberOfChannels: 1, bitrate: 32000, opus: { frameDuration: FRAME_US } });
+    this.encoder.configure(await encoderConfig());
     const track = this.stream.getAudioTracks()[0];
     if (typeof MediaStreamTrackProcessor === 'function') this.#readTrack(track);
     else this.#processWithWebAudio();
@@ -75,9 +85,11 @@ export class Microphone {
     }
   }
 
-  // Browsers without MediaStreamTrackProcessor (Firefox): raw samples from a ScriptProcessor.
+  // Browsers without MediaStreamTrackProcessor (Firefox): raw samples from a ScriptProcessor. The context runs
+  // at the device's rate, because Firefox cannot connect a microphone to a context of another rate; the
+  // samples are resampled to 48 kHz here.
   #processWithWebAudio() {
-    this.context = new AudioContext({ sampleRate: SAMPLE_RATE });
+    this.context = new AudioContext();
     const source = this.context.createMediaStreamSource(this.stream);
     const processor = this.context.createScriptProcessor(1024, 1, 1);
     processor.onaudioprocess = e => {
