@@ -1,3 +1,4 @@
+using Akka;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
@@ -6,6 +7,7 @@ using AkkaVoice.Cluster.Hub;
 using AkkaVoice.Cluster.Relay;
 using AkkaVoice.Cluster.Rooms;
 using AkkaVoice.Cluster.Users;
+using AkkaVoice.Cluster.Webhooks;
 
 namespace AkkaVoice.Cluster;
 
@@ -25,7 +27,7 @@ public sealed class VoiceNode
     /// <summary>Sharding type name of the user directory.</summary>
     public const string UserTypeName = "user";
 
-    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRegistry registry)
+    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRegistry registry, WebhookSettings? webhooks)
     {
         System = system;
         Stats = stats;
@@ -34,6 +36,7 @@ public sealed class VoiceNode
         SelfAddress = Akka.Cluster.Cluster.Get(system).SelfAddress;
         Fence = NodeFence.FromConfig(system.Settings.Config);
 
+        Events = webhooks is null ? ActorRefs.Nobody : StartWebhooks(system, registry, webhooks, stats, SelfAddress.ToString());
         Relay = system.ActorOf(NodeRelay.Props(LocalRooms, Stats), NodeRelay.Name);
         Outbox = system.ActorOf(RelayOutbox.Props(Stats), RelayOutbox.Name);
 
@@ -73,6 +76,9 @@ public sealed class VoiceNode
     /// <summary>This node's address, as other nodes reach it.</summary>
     public Address SelfAddress { get; }
 
+    /// <summary>Where the rooms homed here send their events (PROTOCOL section 10): the webhook dispatcher, or nobody when no URL is set.</summary>
+    public IActorRef Events { get; }
+
     /// <summary>The room shard region.</summary>
     public IActorRef Rooms { get; }
 
@@ -93,6 +99,29 @@ public sealed class VoiceNode
     /// <see cref="Serialization.WireSerializer"/> (<see cref="VoiceNodeHosting.Serialization"/>), and
     /// registers its actors in the system's <see cref="ActorRegistry"/>.
     /// </summary>
-    public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats) =>
-        new(system, settings, stats, ActorRegistry.For(system));
+    public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats, WebhookSettings? webhooks = null) =>
+        new(system, settings, stats, ActorRegistry.For(system), webhooks);
+
+    /// <summary>
+    /// The node's webhook dispatcher. A stopping node gives it <c>flush-timeout</c> to deliver what its rooms queued,
+    /// after they handed off (their last events are queued by then) and before the system terminates.
+    /// </summary>
+    private static IActorRef StartWebhooks(ActorSystem system, IActorRegistry registry, WebhookSettings webhooks, NodeStats stats, string node)
+    {
+        var dispatcher = system.ActorOf(WebhookDispatcher.Props(webhooks, stats, node), WebhookDispatcher.Name);
+        registry.Register<WebhookDispatcher>(dispatcher);
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "flush-webhooks", async () =>
+        {
+            try
+            {
+                await dispatcher.Ask<Done>(WebhookDispatcher.Flush.Instance, webhooks.FlushTimeout);
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                // What is still queued is lost with the node (docs/webhooks.md); the dispatcher logs how much.
+            }
+            return Done.Instance;
+        });
+        return dispatcher;
+    }
 }

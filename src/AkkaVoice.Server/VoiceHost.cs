@@ -93,7 +93,7 @@ public static class VoiceHost
                 .WithRemoting(new RemoteOptions { HostName = node.Bind, PublicHostName = node.Hostname, Port = node.AkkaPort })
                 // Akka.Cluster.Hosting writes roles into HOCON as they are; a name role holds a ':' and must be quoted.
                 .WithClustering(new ClusterOptions { SeedNodes = [.. node.Seeds], Roles = [.. node.Roles.Select(r => $"\"{r}\"")] })
-                .WithVoiceNode(settings.Voice, sp.GetRequiredService<NodeStats>(), lifecycle.Started)
+                .WithVoiceNode(settings.Voice, sp.GetRequiredService<NodeStats>(), node.Webhooks, lifecycle.Started)
                 .AddStartup((system, _) => lifecycle.JoinAsync(system));
         });
 
