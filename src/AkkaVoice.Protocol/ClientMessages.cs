@@ -197,4 +197,15 @@ public static class ErrorCodes
     public const string Forbidden = "forbidden";
     public const string UserOffline = "user-offline";
     public const string RateLimited = "rate-limited";
+
+    // v1.2, section 8.
+    public const string Banned = "banned";
+    public const string SeatTaken = "seat-taken";
+    public const string SeatLocked = "seat-locked";
+    public const string NoFreeSeat = "no-free-seat";
+
+    // v1.2, the server API's answers (section 9).
+    public const string NotFound = "not-found";
+    public const string Conflict = "conflict";
+    public const string OutOfRange = "out-of-range";
 }

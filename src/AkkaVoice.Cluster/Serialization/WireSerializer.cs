@@ -20,7 +20,10 @@ public sealed class WireSerializer : SerializerWithStringManifest
         LeaveRoomManifest = "LR", SayManifest = "SY", RoomTextManifest = "RT", RosterManifest = "RO", RouteManifest = "RU",
         ProbeManifest = "PR", NoMembersManifest = "NM", GetRoomInfoManifest = "GI", RoomInfoManifest = "RI",
         RegisterManifest = "RG", RegisteredManifest = "UR", UnregisterManifest = "UU", SendDirectManifest = "SD",
-        DirectResultManifest = "DR", DirectTextManifest = "DT";
+        DirectResultManifest = "DR", DirectTextManifest = "DT",
+        GetStateManifest = "GS", StateManifest = "ST", NotFoundManifest = "NF", RefusedManifest = "RF", ConfigureManifest = "CR",
+        DeleteManifest = "DL", DeletedManifest = "DD", ListMembersManifest = "LM", MemberPageManifest = "MP", KickManifest = "KU",
+        MuteManifest = "MU", AffectedManifest = "UA", SetSeatManifest = "SS", SystemSayManifest = "YS", SaidSeqManifest = "SQ";
 
     private static readonly UTF8Encoding Utf8 = new(false, true);
 
@@ -56,6 +59,21 @@ public sealed class WireSerializer : SerializerWithStringManifest
         SendDirect => SendDirectManifest,
         DirectResult => DirectResultManifest,
         DirectText => DirectTextManifest,
+        GetRoomState => GetStateManifest,
+        RoomState => StateManifest,
+        RoomNotFound => NotFoundManifest,
+        RoomRefused => RefusedManifest,
+        ConfigureRoom => ConfigureManifest,
+        DeleteRoom => DeleteManifest,
+        RoomDeleted => DeletedManifest,
+        ListMembers => ListMembersManifest,
+        MemberPage => MemberPageManifest,
+        KickUser => KickManifest,
+        MuteUser => MuteManifest,
+        UsersAffected => AffectedManifest,
+        SetSeat => SetSeatManifest,
+        SystemSay => SystemSayManifest,
+        SaidSeq => SaidSeqManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a wire message of AkkaVoice"),
     };
 
@@ -143,7 +161,8 @@ public sealed class WireSerializer : SerializerWithStringManifest
                     w.Write(d.To); WriteBytes(w, d.Json);
                     break;
                 default:
-                    throw new ArgumentException($"{obj.GetType()} is not a wire message of AkkaVoice");
+                    if (!RoomApiWire.TryWrite(w, obj)) throw new ArgumentException($"{obj.GetType()} is not a wire message of AkkaVoice");
+                    break;
             }
         }
         return stream.ToArray();
@@ -189,6 +208,21 @@ public sealed class WireSerializer : SerializerWithStringManifest
             SendDirectManifest => new SendDirect(r.ReadString(), r.ReadString(), r.ReadString(), ReadOptional(r), r.ReadInt64()),
             DirectResultManifest => new DirectResult(r.ReadString(), r.ReadBoolean(), ReadOptional(r), r.ReadInt64()),
             DirectTextManifest => new DirectText(r.ReadString(), ReadBytes(r)),
+            GetStateManifest => new GetRoomState(r.ReadString()),
+            StateManifest => RoomApiWire.ReadState(r),
+            NotFoundManifest => new RoomNotFound(r.ReadString(), r.ReadString()),
+            RefusedManifest => new RoomRefused(r.ReadString(), r.ReadString(), r.ReadString()),
+            ConfigureManifest => RoomApiWire.ReadConfigure(r),
+            DeleteManifest => new DeleteRoom(r.ReadString()),
+            DeletedManifest => new RoomDeleted(r.ReadString(), r.ReadBoolean()),
+            ListMembersManifest => new ListMembers(r.ReadString(), r.ReadUInt32(), r.ReadInt32()),
+            MemberPageManifest => RoomApiWire.ReadPage(r),
+            KickManifest => new KickUser(r.ReadString(), r.ReadString(), RoomApiWire.ReadInt(r), ReadOptional(r), r.ReadString()),
+            MuteManifest => new MuteUser(r.ReadString(), r.ReadString(), r.ReadBoolean(), r.ReadString()),
+            AffectedManifest => new UsersAffected(r.ReadString(), r.ReadInt32()),
+            SetSeatManifest => new SetSeat(r.ReadString(), r.ReadInt32(), ReadOptional(r), r.ReadBoolean(), RoomApiWire.ReadBool(r), r.ReadString()),
+            SystemSayManifest => new SystemSay(r.ReadString(), r.ReadString(), ReadOptional(r)),
+            SaidSeqManifest => new SaidSeq(r.ReadString(), r.ReadInt64()),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown AkkaVoice manifest '{manifest}'"),
         };
     }
@@ -325,13 +359,13 @@ public sealed class WireSerializer : SerializerWithStringManifest
         return members;
     }
 
-    private static void WriteStrings(BinaryWriter w, string[] values)
+    internal static void WriteStrings(BinaryWriter w, string[] values)
     {
         w.Write(values.Length);
         foreach (var v in values) w.Write(v);
     }
 
-    private static string[] ReadStrings(BinaryReader r)
+    internal static string[] ReadStrings(BinaryReader r)
     {
         var values = new string[r.ReadInt32()];
         for (int i = 0; i < values.Length; i++) values[i] = r.ReadString();
@@ -350,11 +384,11 @@ public sealed class WireSerializer : SerializerWithStringManifest
 
     private static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(r.ReadInt32());
 
-    private static void WriteOptional(BinaryWriter w, string? s)
+    internal static void WriteOptional(BinaryWriter w, string? s)
     {
         w.Write(s is not null);
         if (s is not null) w.Write(s);
     }
 
-    private static string? ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
+    internal static string? ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
 }
