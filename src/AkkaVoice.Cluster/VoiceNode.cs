@@ -53,6 +53,7 @@ public sealed class VoiceNode
         var watcher = system.ActorOf(ShardWatcher.Props(Rooms, Stats, settings.Healing.ShardWatchInterval), "shard-watcher");
         var events = system.ActorOf(ClusterEventLogger.Props(), "cluster-events");
         var guard = system.ActorOf(FrozenNodeGuard.Props(Fence), "frozen-node-guard");
+        var index = system.ActorOf(RoomIndex.Props(LocalRooms), RoomIndex.Name);
 
         registry.Register<RoomActor>(Rooms);
         registry.Register<UserDirectory>(Users);
@@ -62,6 +63,7 @@ public sealed class VoiceNode
         registry.Register<ShardWatcher>(watcher);
         registry.Register<ClusterEventLogger>(events);
         registry.Register<FrozenNodeGuard>(guard);
+        registry.Register<RoomIndex>(index);
     }
 
     public ActorSystem System { get; }

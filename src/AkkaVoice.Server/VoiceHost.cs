@@ -84,6 +84,9 @@ public static class VoiceHost
         builder.Services.AddSingleton<NodeStats>();
         builder.Services.AddSingleton(new Security(node, settings.Server.AllowedOrigins));
         builder.Services.AddSingleton<NodeLifecycle>();
+        builder.Services.AddSingleton<Api.ApiRooms>();
+        builder.Services.AddSingleton<Api.ApiUsers>();
+        builder.Services.AddSingleton<Api.RoomListing>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeLifecycle>());
 
         builder.Services.AddAkka("akkavoice", (akka, sp) =>
@@ -103,6 +106,7 @@ public static class VoiceHost
         app.MapApp();
         app.MapVoiceSocket();
         app.MapAdmin();
+        Api.ApiEndpoints.MapApi(app);
         app.MapMetrics("/metrics", MetricsExport.Register(app.Services.GetRequiredService<NodeStats>()));
         return app;
     }
