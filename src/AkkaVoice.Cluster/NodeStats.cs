@@ -34,6 +34,12 @@ public sealed class NodeStats
     public StatCounter FramesDroppedSlowReceiver { get; } = new();
     public StatCounter FramesDroppedNotJoined { get; } = new();
 
+    /// <summary>Frames of stage members on no seat, dropped at the node that received them.</summary>
+    public StatCounter FramesDroppedNotSeated { get; } = new();
+
+    /// <summary>Frames of muted members, dropped at the node that received them.</summary>
+    public StatCounter FramesDroppedMuted { get; } = new();
+
     /// <summary>Voice frames this node sent to another node, one per frame and target node (speaker's node to relay, or to or from a room).</summary>
     public StatCounter NodeMessagesSent { get; } = new();
 

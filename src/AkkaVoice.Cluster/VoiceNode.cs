@@ -27,7 +27,7 @@ public sealed class VoiceNode
     /// <summary>Sharding type name of the user directory.</summary>
     public const string UserTypeName = "user";
 
-    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRegistry registry, WebhookSettings? webhooks)
+    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRegistry registry, IActorRef? events, WebhookSettings? webhooks)
     {
         System = system;
         Stats = stats;
@@ -36,7 +36,7 @@ public sealed class VoiceNode
         SelfAddress = Akka.Cluster.Cluster.Get(system).SelfAddress;
         Fence = NodeFence.FromConfig(system.Settings.Config);
 
-        Events = webhooks is null ? ActorRefs.Nobody : StartWebhooks(system, registry, webhooks, stats, SelfAddress.ToString());
+        Events = events ?? (webhooks is null ? ActorRefs.Nobody : StartWebhooks(system, registry, webhooks, stats, SelfAddress.ToString()));
         Relay = system.ActorOf(NodeRelay.Props(LocalRooms, Stats), NodeRelay.Name);
         Outbox = system.ActorOf(RelayOutbox.Props(Stats), RelayOutbox.Name);
 
@@ -45,13 +45,13 @@ public sealed class VoiceNode
         var sharding = ClusterSharding.Get(system);
         var shardingSettings = ClusterShardingSettings.Create(system);
         var extractor = new EntityExtractor(Directory);
-        Rooms = sharding.Start(RoomTypeName, room => RoomActor.Props(room, settings, Stats, Outbox, Fence), shardingSettings, extractor,
+        Rooms = sharding.Start(RoomTypeName, room => RoomActor.Props(room, Directory.ShardOf(room), settings, Stats, Outbox, Fence, Events), shardingSettings, extractor,
             new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, stats), PoisonPill.Instance);
         Users = sharding.Start(UserTypeName, _ => UserDirectory.Props(Stats), shardingSettings, extractor,
             new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, null), PoisonPill.Instance);
         Hub = system.ActorOf(NodeHub.Props(this), NodeHub.Name);
         var watcher = system.ActorOf(ShardWatcher.Props(Rooms, Stats, settings.Healing.ShardWatchInterval), "shard-watcher");
-        var events = system.ActorOf(ClusterEventLogger.Props(), "cluster-events");
+        var clusterEvents = system.ActorOf(ClusterEventLogger.Props(), "cluster-events");
         var guard = system.ActorOf(FrozenNodeGuard.Props(Fence), "frozen-node-guard");
         var index = system.ActorOf(RoomIndex.Props(LocalRooms), RoomIndex.Name);
 
@@ -61,7 +61,7 @@ public sealed class VoiceNode
         registry.Register<RelayOutbox>(Outbox);
         registry.Register<NodeHub>(Hub);
         registry.Register<ShardWatcher>(watcher);
-        registry.Register<ClusterEventLogger>(events);
+        registry.Register<ClusterEventLogger>(clusterEvents);
         registry.Register<FrozenNodeGuard>(guard);
         registry.Register<RoomIndex>(index);
     }
@@ -75,11 +75,14 @@ public sealed class VoiceNode
     /// <summary>Closed once this node must not act for its rooms any more (it was frozen or is being downed).</summary>
     public NodeFence Fence { get; }
 
+    /// <summary>Where this node's rooms send their <see cref="IRoomEvent"/>s (the webhook dispatcher); <c>ActorRefs.Nobody</c> when webhooks are off.</summary>
+    public IActorRef Events { get; }
+
+    /// <summary>The configured rooms of the cluster, shard by shard (the server API's listing).</summary>
+    public RoomConfigReader Configs => new(System, Settings.ShardCount);
+
     /// <summary>This node's address, as other nodes reach it.</summary>
     public Address SelfAddress { get; }
-
-    /// <summary>Where the rooms homed here send their events (PROTOCOL section 10): the webhook dispatcher, or nobody when no URL is set.</summary>
-    public IActorRef Events { get; }
 
     /// <summary>The room shard region.</summary>
     public IActorRef Rooms { get; }
@@ -101,8 +104,13 @@ public sealed class VoiceNode
     /// <see cref="Serialization.WireSerializer"/> (<see cref="VoiceNodeHosting.Serialization"/>), and
     /// registers its actors in the system's <see cref="ActorRegistry"/>.
     /// </summary>
-    public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats, WebhookSettings? webhooks = null) =>
-        new(system, settings, stats, ActorRegistry.For(system), webhooks);
+    /// <param name="events">Where rooms send their events (PROTOCOL section 10); none when null.</param>
+    public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRef? events = null) =>
+        new(system, settings, stats, ActorRegistry.For(system), events, null);
+
+    /// <summary>The same, with the rooms' events posted to <paramref name="webhooks"/>' URLs by the node's <see cref="WebhookDispatcher"/>.</summary>
+    public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats, WebhookSettings? webhooks) =>
+        new(system, settings, stats, ActorRegistry.For(system), null, webhooks);
 
     /// <summary>
     /// The node's webhook dispatcher. A stopping node gives it <c>flush-timeout</c> to deliver what its rooms queued,

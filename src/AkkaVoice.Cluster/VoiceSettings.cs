@@ -73,6 +73,9 @@ public sealed record VoiceSettings
             // A slot is one byte of every voice frame.
             RoomsPerConnection = l.Int("rooms-per-connection", 1, 256),
             MembersPerRoom = l.Int("members-per-room", 1),
+            StageMembersPerRoom = l.Int("stage-members-per-room", 1),
+            SaysPerRoomPerSecond = l.PositiveDouble("says-per-room-per-second"),
+            SayBurstPerRoom = l.Int("say-burst-per-room", 1),
             VoiceFramesPerSecond = l.PositiveDouble("voice-frames-per-second"),
             VoiceFrameBurst = l.Int("voice-frame-burst", 1),
             TextMessagesPerSecond = l.PositiveDouble("text-messages-per-second"),

@@ -9,10 +9,14 @@ namespace AkkaVoice.Protocol;
 
 /// <summary>
 /// The identity a valid token grants: the user id from <c>sub</c>, and the rooms from the optional <c>rooms</c>
-/// claim (<see langword="null"/> when the token carries no such claim, which means every room).
+/// claim (<see langword="null"/> when the token carries no such claim, which means every room), and the rooms it
+/// is a host of from the optional <c>hosts</c> claim (PROTOCOL section 8; the same patterns, none when absent).
 /// </summary>
-public sealed record JwtIdentity(string User, IReadOnlyList<string>? Rooms)
+public sealed record JwtIdentity(string User, IReadOnlyList<string>? Rooms, IReadOnlyList<string>? Hosts = null)
 {
+    /// <summary>True when the token's <c>hosts</c> claim matches <paramref name="room"/> (exactly, or by a prefix ending in <c>*</c>).</summary>
+    public bool IsHostOf(string room) => Hosts is not null && Matches(Hosts, room);
+
     /// <summary>
     /// True when the token carries no rooms claim, or when <paramref name="room"/> matches an entry exactly,
     /// or an entry ending in <c>*</c> is a prefix of <paramref name="room"/> (so <c>*</c> alone matches every room).
@@ -21,8 +25,12 @@ public sealed record JwtIdentity(string User, IReadOnlyList<string>? Rooms)
     public bool MayJoin(string room)
     {
         ArgumentNullException.ThrowIfNull(room);
-        if (Rooms is null) return true;
-        foreach (var entry in Rooms)
+        return Rooms is null || Matches(Rooms, room);
+    }
+
+    private static bool Matches(IReadOnlyList<string> patterns, string room)
+    {
+        foreach (var entry in patterns)
         {
             var granted = entry.EndsWith('*')
                 ? room.AsSpan().StartsWith(entry.AsSpan(0, entry.Length - 1))
@@ -149,24 +157,37 @@ public sealed class JwtValidator
             if (now < nbfSeconds - ClockSkew.TotalSeconds) return Fail(out error, "token is not valid yet");
         }
 
-        IReadOnlyList<string>? rooms = null;
-        if (claims.TryGetProperty("rooms", out var roomsClaim))
-        {
-            if (roomsClaim.ValueKind != JsonValueKind.Array) return Fail(out error, "token rooms claim is not an array");
-            var list = new List<string>(roomsClaim.GetArrayLength());
-            foreach (var element in roomsClaim.EnumerateArray())
-            {
-                var entry = StringOrNull(element);
-                if (!IsRoomPattern(entry))
-                    return Fail(out error, "token rooms entries must be room ids, or room id prefixes ending in *");
-                list.Add(entry!);
-            }
-            // Read-only wrapper so a holder of the identity cannot widen its own grant by casting back to a list.
-            rooms = list.AsReadOnly();
-        }
-
+        if (!TryReadRooms(claims, "rooms", out var rooms, out error)) return null;
+        if (!TryReadRooms(claims, "hosts", out var hosts, out error)) return null;
         error = "";
-        return new JwtIdentity(user!, rooms);
+        return new JwtIdentity(user!, rooms, hosts);
+    }
+
+    /// <summary>A claim that lists room ids and prefixes (<c>rooms</c>, <c>hosts</c>): null when absent.</summary>
+    private static bool TryReadRooms(JsonElement claims, string claim, out IReadOnlyList<string>? rooms, out string error)
+    {
+        rooms = null;
+        error = "";
+        if (!claims.TryGetProperty(claim, out var value)) return true;
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            error = $"token {claim} claim is not an array";
+            return false;
+        }
+        var list = new List<string>(value.GetArrayLength());
+        foreach (var element in value.EnumerateArray())
+        {
+            var entry = StringOrNull(element);
+            if (!IsRoomPattern(entry))
+            {
+                error = $"token {claim} entries must be room ids, or room id prefixes ending in *";
+                return false;
+            }
+            list.Add(entry!);
+        }
+        // Read-only wrapper so a holder of the identity cannot widen its own grant by casting back to a list.
+        rooms = list.AsReadOnly();
+        return true;
     }
 
     private static JwtIdentity? Fail(out string error, string reason)

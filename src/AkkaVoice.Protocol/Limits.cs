@@ -11,6 +11,14 @@ public sealed record Limits
     public required int MaxTextMessageBytes { get; init; }
     public required int RoomsPerConnection { get; init; }
     public required int MembersPerRoom { get; init; }
+
+    /// <summary>Members of a stage room (section 8); <see cref="MembersPerRoom"/> is an open room's.</summary>
+    public required int StageMembersPerRoom { get; init; }
+
+    /// <summary>The per-room <c>say</c> limit, all members together (token bucket).</summary>
+    public required double SaysPerRoomPerSecond { get; init; }
+
+    public required int SayBurstPerRoom { get; init; }
     public required double VoiceFramesPerSecond { get; init; }
     public required int VoiceFrameBurst { get; init; }
     public required double TextMessagesPerSecond { get; init; }

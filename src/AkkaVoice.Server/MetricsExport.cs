@@ -54,6 +54,8 @@ public static class MetricsExport
             dropped.WithLabels("rate-limited").IncTo(s.FramesDroppedRateLimited.Value);
             dropped.WithLabels("slow-receiver").IncTo(s.FramesDroppedSlowReceiver.Value);
             dropped.WithLabels("not-joined").IncTo(s.FramesDroppedNotJoined.Value);
+            dropped.WithLabels("not-seated").IncTo(s.FramesDroppedNotSeated.Value);
+            dropped.WithLabels("muted").IncTo(s.FramesDroppedMuted.Value);
             nodeMessages.IncTo(s.NodeMessagesSent.Value);
             textMessages.IncTo(s.NodeTextMessagesSent.Value);
             textLimited.IncTo(s.TextRateLimited.Value);

@@ -21,7 +21,7 @@ public sealed class Session
     private readonly Limits limits;
     private readonly Routing routing;
     private TokenBucket voiceTokens, textTokens;
-    private long lastNotJoinedError, lastRateLimitedError, lastBadFrameError;
+    private long lastNotJoinedError, lastRateLimitedError, lastBadFrameError, lastForbiddenError;
 
     public Session(VoiceNode node, string user, JwtIdentity? identity)
     {
@@ -104,10 +104,20 @@ public sealed class Session
             Throttled(ref lastNotJoinedError, now, ErrorCodes.NotJoined, $"slot {slot} is not a joined room; frame dropped");
             return;
         }
-        // One copy of the payload for every receiver on every node; the reader's buffer is reused.
-        var bytes = payload.ToArray();
         var room = membership.Room;
         uint speaker = membership.Member;
+        // Who may speak is decided here, where the frame arrives: a listener's or muted member's frame goes nowhere.
+        var verdict = room.Gate.Check(speaker);
+        if (verdict != VoiceVerdict.Allowed)
+        {
+            if (verdict == VoiceVerdict.Muted) Node.Stats.FramesDroppedMuted.Increment();
+            else Node.Stats.FramesDroppedNotSeated.Increment();
+            Throttled(ref lastForbiddenError, now, ErrorCodes.Forbidden,
+                verdict == VoiceVerdict.Muted ? $"you are muted in room {room.Room}; frame dropped" : $"only members on a seat speak in room {room.Room}; frame dropped");
+            return;
+        }
+        // One copy of the payload for every receiver on every node; the reader's buffer is reused.
+        var bytes = payload.ToArray();
         if (routing == Routing.Broadcast)
         {
             // The old design: every frame through the room to every node, this one included.

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using AkkaVoice.Cluster.Rooms;
+using AkkaVoice.Protocol;
 
 namespace AkkaVoice.Cluster.Hub;
 
@@ -15,8 +17,12 @@ public sealed class LocalRoom(string room)
     private volatile Membership[] members = [];
     private volatile IActorRef? roomActor;
     private volatile IActorRef[] relays = [];
+    private volatile VoiceGate gate = VoiceGate.Open;
 
     public string Room { get; } = room;
+
+    /// <summary>Who may be heard in the room, as the room last told this node; the socket reader checks every frame against it.</summary>
+    public VoiceGate Gate { get => gate; set => gate = value; }
 
     public Membership[] Members => members;
 
@@ -26,8 +32,11 @@ public sealed class LocalRoom(string room)
     /// <summary>The relays of the other nodes with members of the room; empty when this node's members are all.</summary>
     public IActorRef[] Relays { get => relays; set => relays = value; }
 
-    /// <summary>The room's members as this node's members were told (hub only).</summary>
-    public Dictionary<uint, string> Roster { get; } = [];
+    /// <summary>
+    /// The room's members as this node's members were told (hub only): in a stage room its hosts and speakers
+    /// (a listener is not announced to anyone, itself included).
+    /// </summary>
+    public Dictionary<uint, MemberInfo> Roster { get; } = [];
 
     /// <summary>The last <c>said</c> seq this node delivered for the room (hub only).</summary>
     public long LastSeq { get; set; }
@@ -96,4 +105,52 @@ public sealed class LocalRooms
 
     /// <summary>Rooms with at least one local member.</summary>
     public int Count => rooms.Count;
+}
+
+/// <summary>Why a member's frame is not relayed.</summary>
+public enum VoiceVerdict : byte
+{
+    Allowed,
+    NotSeated,
+    Muted,
+}
+
+/// <summary>
+/// Who may be heard in one room (PROTOCOL section 8), immutable and swapped whole when the room says so: a stage
+/// room's seat occupants, and the memberships of muted users in any room. Checking a frame scans at most 32 seats
+/// and the muted ids, without allocating.
+/// </summary>
+public sealed class VoiceGate
+{
+    /// <summary>An open room without mutes: everyone is heard.</summary>
+    public static readonly VoiceGate Open = new(RoomVoice.Open(""));
+
+    private readonly bool stage;
+    private readonly uint[] seats;
+    private readonly uint[] muted;
+
+    public VoiceGate(RoomVoice rules)
+    {
+        Rules = rules;
+        stage = rules.Stage;
+        seats = rules.Seats;
+        muted = rules.Muted;
+    }
+
+    /// <summary>The room's message this gate was made from (the seats a rejoin reports).</summary>
+    public RoomVoice Rules { get; }
+
+    public VoiceVerdict Check(uint member)
+    {
+        if (muted.Length > 0 && Array.IndexOf(muted, member) >= 0) return VoiceVerdict.Muted;
+        if (stage && Array.IndexOf(seats, member) < 0) return VoiceVerdict.NotSeated;
+        return VoiceVerdict.Allowed;
+    }
+
+    /// <summary>The seat a member is on, or null.</summary>
+    public int? SeatOf(uint member)
+    {
+        int seat = Array.IndexOf(seats, member);
+        return seat < 0 ? null : seat;
+    }
 }

@@ -79,6 +79,11 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
         Receive<RoomRejoined>(OnRejoined);
         Receive<RosterChanged>(OnRosterChanged);
         Receive<RoomText>(OnRoomText);
+        Receive<NodeText>(OnNodeText);
+        Receive<RoomVoice>(v =>
+        {
+            if (rooms.Find(v.Room) is { } local) local.Gate = new VoiceGate(v);
+        });
         Receive<RoomRoute>(route =>
         {
             if (rooms.Find(route.Room) is not { } local) return;
@@ -182,7 +187,7 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
         foreach (var (id, _) in pendingDirects.Where(p => p.Value.Session == session).ToList()) pendingDirects.Remove(id);
         foreach (var membership in session.Slots)
         {
-            if (membership is not null) Leave(membership);
+            if (membership is not null) Leave(membership, "closed");
         }
         var list = sessionsOf[session.User];
         list.Remove(session);
@@ -196,7 +201,7 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
     {
         // A request that was queued before its connection closed has nobody to answer.
         if (!sessions.Contains(c.Session)) return;
-        var room = c.Request switch { JoinCommand j => j.Room, LeaveCommand l => l.Room, SayCommand s => s.Room, _ => null };
+        var room = (c.Request as IRoomCommand)?.Room;
         if (room is not null && PendingJoinOf(c.Session, room) is { } inFlight)
         {
             inFlight.Queued.Add(c.Request);
@@ -214,6 +219,11 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
                 if (MembershipOf(c.Session, say.Room) is { } m)
                     (m.Room.RoomActor ?? node.Rooms).Tell(new Say(say.Room, m.Member, say.Text, say.Ref));
                 else Answer(c.Session, NotJoined(say.Room, say.Ref));
+                break;
+            case ControlCommand control:
+                if (MembershipOf(c.Session, control.Room) is { } member)
+                    (member.Room.RoomActor ?? node.Rooms).Tell(new ControlRequest(control.Room, member.Member, control));
+                else Answer(c.Session, NotJoined(control.Room, control.Ref));
                 break;
             case PingCommand ping:
                 Answer(c.Session, ServerMessages.Pong(ping.Ref));
@@ -246,7 +256,7 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
             }
         }
         var message = new JoinRoom(join.Room, ++nextRequest, session.User, Self, node.Relay, existing?.Member ?? 0, join.Since,
-            rooms.Find(join.Room)?.LastSeq ?? 0);
+            rooms.Find(join.Room)?.LastSeq ?? 0, session.Identity?.IsHostOf(join.Room) ?? false, session.Identity is null, join.Stage);
         pendingJoins.Add(message.Request, new PendingJoin(session, join.Ref, message));
         node.Rooms.Tell(message);
         KeepRetrying();
@@ -265,6 +275,8 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
         var local = rooms.GetOrAdd(joined.Room);
         SetRoomActor(local, Sender);
         if (joined.Seq > local.LastSeq) local.LastSeq = joined.Seq;
+        // Before the membership is published, so its first frame already meets the room's rules.
+        local.Gate = new VoiceGate(joined.Voice);
         MergeRoster(local, joined.Members);
         var existing = MembershipOf(session, joined.Room);
         var slot = existing?.Slot ?? session.FreeSlot();
@@ -276,9 +288,11 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
             Replay(request);
             return;
         }
-        var members = local.Roster.Select(kv => new MemberInfo(kv.Key, kv.Value)).ToArray();
+        var members = local.Roster.Values.ToList();
+        // A stage listener is on no one's roster, its own included; joined still lists the joiner.
+        if (!local.Roster.ContainsKey(joined.Member)) members.Add(new MemberInfo(joined.Member, session.User, joined.View.Role));
         // joined is queued before the membership is published, so no frame of the room precedes it.
-        Answer(session, ServerMessages.Joined(joined.Room, slot, joined.Member, joined.Seq, members, joined.Recovered, request.Ref));
+        Answer(session, ServerMessages.Joined(joined.Room, slot, joined.Member, joined.Seq, members, joined.Recovered, request.Ref, joined.View));
         foreach (var said in joined.Replay) Answer(session, said);
         if (existing is null)
         {
@@ -311,18 +325,24 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
             Answer(session, NotJoined(leave.Room, leave.Ref));
             return;
         }
-        Leave(membership);
+        Leave(membership, "left");
         Answer(session, ServerMessages.Left(leave.Room, leave.Ref));
     }
 
-    private void Leave(Membership membership)
+    private void Leave(Membership membership, string reason)
+    {
+        End(membership);
+        (membership.Room.RoomActor ?? node.Rooms).Tell(new LeaveRoom(membership.Room.Room, membership.Member, reason));
+    }
+
+    /// <summary>A membership ends on this node (a leave, a closed connection, or the room's kick or close).</summary>
+    private void End(Membership membership)
     {
         // Deactivate first: the writer drops any frame of this membership still queued.
         membership.Deactivate();
         membership.Session.Slots[membership.Slot] = null;
         var local = membership.Room;
         local.Remove(membership);
-        (local.RoomActor ?? node.Rooms).Tell(new LeaveRoom(local.Room, membership.Member));
         if (local.Members.Length > 0) return;
         rooms.Remove(local);
         rejoining.Remove(local);
@@ -335,12 +355,19 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
         MergeRoster(local, change.Joined);
         foreach (var gone in change.Left)
         {
-            if (!local.Roster.Remove(gone.Member)) continue;
-            var json = ServerMessages.MemberLeft(change.Room, gone.Member, gone.User);
+            if (!local.Roster.Remove(gone.Member, out var known)) continue;
+            var json = ServerMessages.MemberLeft(change.Room, known with { Seat = gone.Seat }, change.Reason);
             foreach (var m in local.Members)
             {
                 if (m.Member != gone.Member) Tell(m.Session, json);
             }
+        }
+        foreach (var changed in change.Changed ?? [])
+        {
+            if (!local.Roster.ContainsKey(changed.Member)) continue;
+            local.Roster[changed.Member] = changed;
+            var json = ServerMessages.Role(change.Room, changed);
+            foreach (var m in local.Members) Tell(m.Session, json);
         }
     }
 
@@ -349,12 +376,25 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
     {
         foreach (var member in joined)
         {
-            if (!local.Roster.TryAdd(member.Member, member.User)) continue;
-            var json = ServerMessages.MemberJoined(local.Room, member.Member, member.User);
+            if (!local.Roster.TryAdd(member.Member, member)) continue;
+            var json = ServerMessages.MemberJoined(local.Room, member);
             foreach (var m in local.Members)
             {
                 if (m.Member != member.Member) Tell(m.Session, json);
             }
+        }
+    }
+
+    /// <summary>Text of the room for some or all of this node's members; with <see cref="NodeText.End"/> their memberships end.</summary>
+    private void OnNodeText(NodeText text)
+    {
+        if (rooms.Find(text.Room) is not { } local) return;
+        foreach (var m in local.Members)
+        {
+            if (text.To.Length > 0 && Array.IndexOf(text.To, m.Member) < 0) continue;
+            if (m.Member == text.Requester && text.RequesterJson is { } answer) Answer(m.Session, answer);
+            else Tell(m.Session, text.Json);
+            if (text.End) End(m);
         }
     }
 
@@ -395,10 +435,13 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
     private RejoinRoom Rejoin(LocalRoom local)
     {
         var members = local.Members;
-        var mine = members.Select(m => new MemberInfo(m.Member, local.Roster.GetValueOrDefault(m.Member, m.Session.User))).ToArray();
-        var peers = local.Roster.Where(kv => members.All(m => m.Member != kv.Key)).Select(kv => new MemberInfo(kv.Key, kv.Value)).ToArray();
+        var rules = local.Gate.Rules;
+        var mine = members.Select(m => local.Roster.TryGetValue(m.Member, out var known)
+            ? known with { Seat = local.Gate.SeatOf(m.Member) }
+            : new MemberInfo(m.Member, m.Session.User, rules.Stage ? Roles.Listener : Roles.Member, local.Gate.SeatOf(m.Member))).ToArray();
+        var peers = local.Roster.Values.Where(p => members.All(m => m.Member != p.Member)).ToArray();
         rejoining[local] = mine.Select(m => m.Member).ToArray();
-        return new RejoinRoom(local.Room, Self, node.Relay, mine, local.LastSeq, peers);
+        return new RejoinRoom(local.Room, Self, node.Relay, mine, local.LastSeq, peers, rules.SeatsVersion);
     }
 
     private void OnRejoined(RoomRejoined rejoined)

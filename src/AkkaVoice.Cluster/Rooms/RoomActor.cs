@@ -16,9 +16,11 @@ namespace AkkaVoice.Cluster.Rooms;
 /// each node with members, whose hub fans it out locally. With interest routing voice does not pass
 /// through the room at all: it tells each node the relays of the other nodes with members
 /// (<see cref="RoomRoute"/>) and the speaker's node sends its frames there itself.
-/// A room is soft state: when it moves or restarts, each node's hub joins it again for all its members.
+/// A room is soft state: when it moves or restarts, each node's hub joins it again for all its members. Its
+/// configuration (kind, seats, hosts, bans, mutes) is not: RoomActor.Control.cs reads it from the replicas before the
+/// room answers anything, and applies roles, seats and moderation through <see cref="RoomControl"/>.
 /// </summary>
-public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
+public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
     private sealed record Member(uint Id, string User, NodeMembers Node);
 
@@ -59,6 +61,9 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
     }
 
     private readonly string room;
+    private readonly string shard;
+    private readonly IActorRef events;
+    private readonly RoomControl control;
     private readonly VoiceSettings settings;
     private readonly NodeStats stats;
     private readonly NodeFence fence;
@@ -69,6 +74,7 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
     private readonly Dictionary<IActorRef, NodeMembers> nodes = [];
     private readonly Queue<(long Seq, byte[] Json)> history = new();
     private readonly Dictionary<uint, string> awaited = [];
+    private SayBucket sayTokens;
     private readonly HashSet<Address> probing = [];
     private readonly Random random = new();
 
@@ -79,26 +85,36 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
     private readonly HashSet<Address> clusterNodes = [];
 
     private long seq;
-    private bool saidHere, rehomeLogged;
+    private bool saidHere, rehomeLogged, rebuilt;
 
     /// <param name="outbox">The node's <see cref="RelayOutbox"/>; frames for other nodes' relays go through it.</param>
-    public RoomActor(string room, VoiceSettings settings, NodeStats stats, IActorRef outbox, NodeFence fence)
+    /// <param name="events">Where the room's <see cref="IRoomEvent"/>s go (the webhook dispatcher), <c>ActorRefs.Nobody</c> for none.</param>
+    public RoomActor(string room, string shard, VoiceSettings settings, NodeStats stats, IActorRef outbox, NodeFence fence, IActorRef events)
     {
         this.fence = fence;
         this.room = room;
+        this.shard = shard;
+        this.events = events;
         this.settings = settings;
         this.stats = stats;
         this.outbox = outbox;
+        control = new RoomControl(settings.Limits.MembersPerRoom, settings.Limits.StageMembersPerRoom);
+        sayTokens = new SayBucket(settings.Limits.SaysPerRoomPerSecond, settings.Limits.SayBurstPerRoom);
+        Become(Loading);
+    }
 
+    /// <summary>The room's behaviour once its configuration is read.</summary>
+    private void Ready()
+    {
         Receive<VoiceIn>(OnVoice);
         Receive<JoinRoom>(OnJoin);
         Receive<RejoinRoom>(OnRejoin);
         Receive<NoMembers>(_ => ProbeAnswered());
-        Receive<LeaveRoom>(l => RemoveMembers([l.Member]));
+        Receive<LeaveRoom>(l => RemoveMembers([l.Member], l.Reason));
         Receive<HubGone>(g =>
         {
             if (!nodes.ContainsKey(g.Hub)) return;
-            RemoveMembers(members.Values.Where(m => m.Node.Hub.Equals(g.Hub)).Select(m => m.Id).ToList());
+            RemoveMembers(members.Values.Where(m => m.Node.Hub.Equals(g.Hub)).Select(m => m.Id).ToList(), "node-lost");
         });
         Receive<Say>(say =>
         {
@@ -110,14 +126,15 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
         {
             if (probing.Count > 0) log.Warning("Room {Room}: {Nodes} nodes did not answer its start probe in time; chat goes on", room, probing.Count);
             probing.Clear();
-            Stash.UnstashAll();
+            ProbeSettled();
         });
         Receive<GetRoomInfo>(_ => OnInfo());
         Receive<RejoinGraceOver>(_ => AnnounceMissing());
         Receive<IdleTimeout>(_ =>
         {
-            if (members.Count == 0) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            if (members.Count == 0) Passivate();
         });
+        ControlReceives();
         Receive<MemberUp>(up => { clusterNodes.Add(up.Member.Address); RebuildBroadcast(); });
         Receive<MemberRemoved>(gone => { clusterNodes.Remove(gone.Member.Address); RebuildBroadcast(); });
         Receive<IMemberEvent>(_ => { });
@@ -128,8 +145,8 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(string room, VoiceSettings settings, NodeStats stats, IActorRef outbox, NodeFence fence) =>
-        Akka.Actor.Props.Create(() => new RoomActor(room, settings, stats, outbox, fence));
+    public static Props Props(string room, string shard, VoiceSettings settings, NodeStats stats, IActorRef outbox, NodeFence fence, IActorRef events) =>
+        Akka.Actor.Props.Create(() => new RoomActor(room, shard, settings, stats, outbox, fence, events));
 
     protected override void PreStart()
     {
@@ -138,6 +155,7 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
         if (settings.Routing == Routing.Broadcast)
             cluster.Subscribe(Self, InitialStateAsEvents, typeof(MemberUp), typeof(MemberRemoved));
         Probe();
+        LoadConfig();
         Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, settings.RoomIdleTimeout);
     }
 
@@ -197,8 +215,21 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
         if (probing.Remove(address) && probing.Count == 0)
         {
             Timers.Cancel(ProbeOver.Instance);
-            Stash.UnstashAll();
+            ProbeSettled();
         }
+    }
+
+    /// <summary>Every node said what it knows of the room (or stopped being waited for): chat goes on, and a rebuilt room says so.</summary>
+    private void ProbeSettled()
+    {
+        Stash.UnstashAll();
+        if (!rebuilt) return;
+        rebuilt = false;
+        Raise(new RoomEvents.Rehomed(room, Now(), members.Keys.Select(id =>
+        {
+            var m = control.Describe(id);
+            return new RoomEvents.RehomedMember(m.Member, m.User, m.Role, m.Seat);
+        }).ToArray()));
     }
 
     private void OnVoice(VoiceIn frame)
@@ -227,19 +258,26 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
     {
         if (join.Member != 0 && members.TryGetValue(join.Member, out var known) && known.Node.Hub.Equals(join.Hub))
         {
-            ReplyJoined(known, join);
+            ReplyJoined(known, join, Sender);
             return;
         }
-        if (members.Count >= settings.Limits.MembersPerRoom)
+        var id = NewMemberId();
+        bool first = members.Count == 0;
+        if (control.Join(id, join.User, join.ClaimsHost, join.DevMode, join.Stage, Now()) is { } refused)
         {
-            Sender.Tell(new JoinRefused(room, join.Request, ErrorCodes.RoomFull, $"room {room} has {members.Count} members, the most it takes"));
+            Sender.Tell(new JoinRefused(room, join.Request, refused.Code, refused.Message));
             return;
         }
         ContinueSequence(join.LastSeq);
-        var member = Add(NewMemberId(), join.User, join.Hub, join.Relay, out bool newNode);
-        Emit(new RosterChanged(room, [new MemberInfo(member.Id, member.User)], []));
-        ReplyJoined(member, join);
-        if (newNode) SendRoutes();
+        var member = Add(id, join.User, join.Hub, join.Relay, out bool newNode);
+        if (first) Raise(new RoomEvents.Started(room, Now()));
+        Raise(new RoomEvents.MemberJoined(room, Now(), id, join.User, control.RoleOf(id)));
+        var sender = Sender;
+        Commit(control.TakeChanges(), null, () =>
+        {
+            ReplyJoined(member, join, sender);
+            if (newNode) SendRoutes();
+        });
     }
 
     private void OnRejoin(RejoinRoom rejoin)
@@ -251,37 +289,37 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
             log.Info("Room {Room} re-homed to {Node}", room, cluster.SelfAddress);
         }
         ContinueSequence(rejoin.LastSeq);
-        var back = new List<MemberInfo>();
+        if (members.Count == 0) rebuilt = true;
         var renamed = new List<(uint, uint)>();
         bool newNode = false;
         foreach (var m in rejoin.Members)
         {
             awaited.Remove(m.Member);
+            var id = m.Member;
             if (members.TryGetValue(m.Member, out var existing))
             {
                 if (existing.Node.Hub.Equals(rejoin.Hub)) continue;
                 // A member that joined the rebuilt room meanwhile drew this id: give the returning one another.
-                var fresh = Add(NewMemberId(), m.User, rejoin.Hub, rejoin.Relay, out var added);
-                renamed.Add((m.Member, fresh.Id));
-                back.Add(new MemberInfo(fresh.Id, m.User));
-                newNode |= added;
-                continue;
+                id = NewMemberId();
+                renamed.Add((m.Member, id));
             }
-            Add(m.Member, m.User, rejoin.Hub, rejoin.Relay, out var addedNode);
-            back.Add(m);
+            Add(id, m.User, rejoin.Hub, rejoin.Relay, out var addedNode);
+            control.Rejoin(id, m.User, m.Role == Roles.Host, m.Seat, rejoin.SeatsVersion);
             newNode |= addedNode;
         }
         foreach (var peer in rejoin.Peers)
         {
             if (!members.ContainsKey(peer.Member)) awaited.TryAdd(peer.Member, peer.User);
         }
+        // A listener that was on no one's roster is not awaited: nobody was told of it, nobody needs to hear it left.
         if (awaited.Count > 0 && !Timers.IsTimerActive(RejoinGraceOver.Instance))
             Timers.StartSingleTimer(RejoinGraceOver.Instance, RejoinGraceOver.Instance, settings.Healing.RejoinGrace);
 
         // Hubs tell each local member only what it did not know, so announcing every rejoiner is safe:
         // a member that joined during the rebuild learns of each one that comes back after it.
-        if (back.Count > 0) Emit(new RosterChanged(room, [.. back], []));
-        Sender.Tell(new RoomRejoined(room, seq, MemberList(), [.. renamed]));
+        Publish(control.TakeChanges(), null);
+        Sender.Tell(new RoomRejoined(room, seq, control.VisibleMembers(), [.. renamed]));
+        Sender.Tell(VoiceRules());
         if (newNode) SendRoutes();
     }
 
@@ -311,7 +349,7 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
         return member;
     }
 
-    private void ReplyJoined(Member member, JoinRoom join)
+    private void ReplyJoined(Member member, JoinRoom join, IActorRef hub)
     {
         byte[][] replay = [];
         bool? recovered = null;
@@ -322,34 +360,39 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
                 ? since == seq
                 : history.Count > 0 && history.Peek().Seq <= since + 1;
         }
-        Sender.Tell(new RoomJoined(room, join.Request, member.Id, seq, MemberList(), replay, recovered));
-    }
-
-    private MemberInfo[] MemberList()
-    {
-        var list = new MemberInfo[members.Count];
-        int i = 0;
-        foreach (var m in members.Values) list[i++] = new MemberInfo(m.Id, m.User);
-        return list;
+        hub.Tell(new RoomJoined(room, join.Request, member.Id, seq, control.VisibleMembers(), replay, recovered, View(member.Id), VoiceRules()));
     }
 
     private void OnSay(Say say)
     {
         if (!members.TryGetValue(say.Member, out var speaker)) return;
+        if (!sayTokens.TryTake(System.Diagnostics.Stopwatch.GetTimestamp()))
+        {
+            Sender.Tell(Answer(say.Member, ServerMessages.Error(ErrorCodes.RateLimited,
+                $"room {room} takes at most {settings.Limits.SaysPerRoomPerSecond} say a second from all its members; this one was not said", say.Ref)));
+            return;
+        }
+        Said(speaker.Id, speaker.User, say.Text, say.Ref, speaker.Node);
+    }
+
+    /// <summary>Numbers a <c>said</c>, keeps it in the history and sends it once to every node with members.</summary>
+    private long Said(uint member, string user, string text, string? reference, NodeMembers? speakerNode)
+    {
         seq++;
         saidHere = true;
         stats.Said.Increment();
-        var json = ServerMessages.Said(room, speaker.Id, speaker.User, say.Text, seq, null);
+        var json = ServerMessages.Said(room, member, user, text, seq, null);
         history.Enqueue((seq, json));
         while (history.Count > settings.HistorySize) history.Dequeue();
 
-        byte[]? speakerJson = say.Ref is null ? null : ServerMessages.Said(room, speaker.Id, speaker.User, say.Text, seq, say.Ref);
-        var text = new RoomText(room, seq, json, speaker.Id, null);
+        byte[]? speakerJson = reference is null ? null : ServerMessages.Said(room, member, user, text, seq, reference);
+        var said = new RoomText(room, seq, json, member, null);
         foreach (var node in nodes.Values)
         {
-            bool speakers = ReferenceEquals(node, speaker.Node);
-            Emit(node, speakers && speakerJson is not null ? text with { SpeakerJson = speakerJson } : text);
+            bool speakers = ReferenceEquals(node, speakerNode);
+            Emit(node, speakers && speakerJson is not null ? said with { SpeakerJson = speakerJson } : said);
         }
+        return seq;
     }
 
     /// <summary>Sends one message to every node with members: one per node, never one per member.</summary>
@@ -364,26 +407,44 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
         node.Hub.Tell(message);
     }
 
-    private void RemoveMembers(IReadOnlyCollection<uint> ids)
+    /// <summary>Memberships that end (<paramref name="reason"/> as in <c>member-left</c>); the others are told.</summary>
+    private void RemoveMembers(IReadOnlyCollection<uint> ids, string reason)
     {
-        var left = new List<MemberInfo>();
+        bool any = false;
+        foreach (var id in ids)
+        {
+            if (!members.ContainsKey(id)) continue;
+            control.Leave(id, reason, Now(), HistoryMillis);
+            any = true;
+        }
+        if (!any) return;
+        // The emptied nodes hear it too: their hub has other members' memberships to clean up, or none at all.
+        Commit(control.TakeChanges(), null, () => Forget(ids, reason));
+    }
+
+    /// <summary>Takes memberships the room control let go out of the node grouping: the room's last word on them.</summary>
+    private void Forget(IEnumerable<uint> ids, string reason)
+    {
         var emptied = new List<NodeMembers>();
+        int removed = 0;
         foreach (var id in ids)
         {
             if (!members.Remove(id, out var gone)) continue;
-            left.Add(new MemberInfo(gone.Id, gone.User));
+            removed++;
+            Raise(new RoomEvents.MemberLeft(room, Now(), gone.Id, gone.User, reason));
             if (--gone.Node.Count == 0) emptied.Add(gone.Node);
         }
-        if (left.Count == 0) return;
-        // The emptied nodes hear it too: their hub has other members' memberships to clean up, or none at all.
-        Emit(new RosterChanged(room, [], [.. left]));
         foreach (var node in emptied)
         {
             nodes.Remove(node.Hub);
             Context.Unwatch(node.Hub);
         }
         if (emptied.Count > 0) SendRoutes();
-        if (members.Count == 0) Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, settings.RoomIdleTimeout);
+        if (members.Count == 0 && removed > 0)
+        {
+            Raise(new RoomEvents.Finished(room, Now(), reason switch { "room-closed" => closeReason, _ => "empty" }));
+            Timers.StartSingleTimer(IdleTimeout.Instance, IdleTimeout.Instance, IdleTime());
+        }
     }
 
     /// <summary>Members the rejoiners knew that did not come back (their node crashed with the room) have left.</summary>
@@ -392,7 +453,7 @@ public sealed class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
         var missing = awaited.Where(a => !members.ContainsKey(a.Key)).Select(a => new MemberInfo(a.Key, a.Value)).ToArray();
         awaited.Clear();
         if (missing.Length == 0) return;
-        Emit(new RosterChanged(room, [], missing));
+        Emit(new RosterChanged(room, [], missing, "node-lost"));
         log.Info("Room {Room} re-homed without {Missing} members; announced them as left", room, missing.Length);
     }
 

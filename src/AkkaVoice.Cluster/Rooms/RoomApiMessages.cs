@@ -1,4 +1,5 @@
 using AkkaVoice.Cluster.Serialization;
+using AkkaVoice.Protocol;
 
 namespace AkkaVoice.Cluster.Rooms;
 
@@ -13,8 +14,6 @@ namespace AkkaVoice.Cluster.Rooms;
 /// <summary>Asks a room for its state: answered with <see cref="RoomState"/> or <see cref="RoomNotFound"/>.</summary>
 public sealed record GetRoomState(string Room) : IRoomMessage, IWireMessage;
 
-/// <summary>One mic seat: its occupant (user null and member 0 when empty), lock and the occupant's mute.</summary>
-public sealed record SeatInfo(int Seat, string? User, uint Member, bool Locked, bool Muted);
 
 /// <summary>
 /// A room as the server API shows it. <paramref name="Members"/> counts every membership, <paramref name="Audience"/>

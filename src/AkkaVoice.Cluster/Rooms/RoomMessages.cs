@@ -16,19 +16,27 @@ public interface IRoomMessage
 /// the member id the connection holds (a repeated join, answered with the same member and a replay). <paramref name="LastSeq"/> is the last <c>said</c> seq the
 /// node saw of this room (0 when it knew none), so a room rebuilt after a move continues its sequence.
 /// </summary>
-public sealed record JoinRoom(string Room, long Request, string User, IActorRef Hub, IActorRef Relay, uint Member, long? Since, long LastSeq)
+/// <paramref name="ClaimsHost"/>: the user's token names it a host of the room (its <c>hosts</c> claim).
+/// <paramref name="DevMode"/>: the node takes no tokens, so the user who creates a room becomes its host.
+/// <paramref name="Stage"/>: the <c>stage</c> of the client's join, for a join that creates the room.
+public sealed record JoinRoom(string Room, long Request, string User, IActorRef Hub, IActorRef Relay, uint Member, long? Since, long LastSeq,
+    bool ClaimsHost = false, bool DevMode = false, StageRequest? Stage = null)
     : IRoomMessage, IWireMessage;
 
 /// <summary>
 /// One node's members of a room, joining it again after the room moved or restarted: one message per node,
 /// not per member. <paramref name="Peers"/> are the other members the node knew, so a rebuilt room can
-/// announce <c>member-left</c> for those that do not come back (their node crashed with the room).
+/// announce <c>member-left</c> for those that do not come back (their node crashed with the room). Each member
+/// carries the role and seat the node last saw (<paramref name="SeatsVersion"/> the version of that seat row), so a
+/// rebuilt stage gives speakers their seats back.
 /// </summary>
-public sealed record RejoinRoom(string Room, IActorRef Hub, IActorRef Relay, MemberInfo[] Members, long LastSeq, MemberInfo[] Peers)
+public sealed record RejoinRoom(string Room, IActorRef Hub, IActorRef Relay, MemberInfo[] Members, long LastSeq, MemberInfo[] Peers, long SeatsVersion = 0)
     : IRoomMessage, IWireMessage;
 
 /// <summary>The room accepted a join. <paramref name="Replay"/> holds the <c>said</c> messages after <c>since</c>, already encoded.</summary>
-public sealed record RoomJoined(string Room, long Request, uint Member, long Seq, MemberInfo[] Members, byte[][] Replay, bool? Recovered) : IWireMessage;
+/// <paramref name="View"/> is what <c>joined</c> adds in v1.2, <paramref name="Voice"/> who may be heard in the room.
+public sealed record RoomJoined(string Room, long Request, uint Member, long Seq, MemberInfo[] Members, byte[][] Replay, bool? Recovered,
+    RoomView View, RoomVoice Voice) : IWireMessage;
 
 /// <summary>
 /// The room took a node's rejoin. <paramref name="Renamed"/> pairs an old member id with the new one the room
@@ -39,8 +47,8 @@ public sealed record RoomRejoined(string Room, long Seq, MemberInfo[] Members, (
 /// <summary>The room refused a join (<c>room-full</c>).</summary>
 public sealed record JoinRefused(string Room, long Request, string Code, string Reason) : IWireMessage;
 
-/// <summary>A member leaves; the others get <c>member-left</c>.</summary>
-public sealed record LeaveRoom(string Room, uint Member) : IRoomMessage, IWireMessage;
+/// <summary>A member leaves; the others get <c>member-left</c> with <paramref name="Reason"/> (<c>left</c>, or <c>closed</c> when its connection closed).</summary>
+public sealed record LeaveRoom(string Room, uint Member, string Reason = "left") : IRoomMessage, IWireMessage;
 
 /// <summary>Chat text from a member; the room numbers it and sends <c>said</c> to every node with members.</summary>
 public sealed record Say(string Room, uint Member, string Text, string? Ref) : IRoomMessage, IWireMessage;
@@ -64,8 +72,33 @@ public sealed record VoiceBatch(VoiceOut[] Frames) : IWireMessage;
 /// </summary>
 public sealed record RoomText(string Room, long Seq, byte[] Json, uint Speaker, byte[]? SpeakerJson) : IWireMessage;
 
-/// <summary>Members that joined or left a room, for one node; its hub tells each local member what it did not know.</summary>
-public sealed record RosterChanged(string Room, MemberInfo[] Joined, MemberInfo[] Left) : IWireMessage;
+/// <summary>
+/// Members that joined or left a room (with the <c>member-left</c> <paramref name="Reason"/>), or whose role or seat
+/// changed (<paramref name="Changed"/>), for one node; its hub tells each local member what it did not know. In a stage
+/// room only hosts and speakers are announced: a listener is "joined" when it takes a seat and "left" (<c>left-seat</c>) when it leaves it.
+/// </summary>
+public sealed record RosterChanged(string Room, MemberInfo[] Joined, MemberInfo[] Left, string Reason = "left", MemberInfo[]? Changed = null) : IWireMessage;
+
+/// <summary>
+/// Who may be heard in a room, for every node with members: the speaker's node checks each frame against it before
+/// sending it anywhere. <paramref name="Seats"/> holds each seat's occupant (0: empty) of a stage room, whose members
+/// on no seat are not relayed; <paramref name="Muted"/> the memberships of muted users, in any room.
+/// </summary>
+public sealed record RoomVoice(string Room, bool Stage, uint[] Seats, long SeatsVersion, uint[] Muted) : IWireMessage
+{
+    public static RoomVoice Open(string room) => new(room, false, [], 0, []);
+}
+
+/// <summary>A section-8 request of a member (<paramref name="Member"/>), forwarded by its node's hub to the room.</summary>
+public sealed record ControlRequest(string Room, uint Member, ControlCommand Command) : IRoomMessage, IWireMessage;
+
+/// <summary>
+/// Text from the room for some of one node's members: <paramref name="To"/> (every local member of the room when
+/// empty). The requester (<paramref name="Requester"/>, 0 for none) gets <paramref name="RequesterJson"/> instead,
+/// as the answer to its request, when given. With <paramref name="End"/> the memberships reached end here (kicked,
+/// room closed): the room has already let them go.
+/// </summary>
+public sealed record NodeText(string Room, byte[] Json, uint[] To, uint Requester = 0, byte[]? RequesterJson = null, bool End = false) : IWireMessage;
 
 /// <summary>
 /// What a node needs to send its speakers' frames itself: the room's actor and the relays of the

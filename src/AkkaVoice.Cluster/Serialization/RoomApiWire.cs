@@ -1,4 +1,5 @@
 using AkkaVoice.Cluster.Rooms;
+using AkkaVoice.Protocol;
 using static AkkaVoice.Cluster.Serialization.WireSerializer;
 
 namespace AkkaVoice.Cluster.Serialization;

@@ -24,7 +24,8 @@ public sealed class WireSerializer : SerializerWithStringManifest
         DirectResultManifest = "DR", DirectTextManifest = "DT",
         GetStateManifest = "GS", StateManifest = "ST", NotFoundManifest = "NF", RefusedManifest = "RF", ConfigureManifest = "CR",
         DeleteManifest = "DL", DeletedManifest = "DD", ListMembersManifest = "LM", MemberPageManifest = "MP", KickManifest = "KU",
-        MuteManifest = "MU", AffectedManifest = "UA", SetSeatManifest = "SS", SystemSayManifest = "YS", SaidSeqManifest = "SQ";
+        MuteManifest = "MU", AffectedManifest = "UA", SetSeatManifest = "SS", SystemSayManifest = "YS", SaidSeqManifest = "SQ",
+        VoiceRulesManifest = "VR", ControlManifest = "CQ", NodeTextManifest = "NT", ConfigManifest = "CF";
 
     private const string FindUserManifest = "FU", UserNodesManifest = "UN", DirectToUserManifest = "DU", DisconnectUserManifest = "XU",
         ReachedManifest = "CU", ListLocalRoomsManifest = "LL", LocalRoomPageManifest = "LP";
@@ -85,6 +86,10 @@ public sealed class WireSerializer : SerializerWithStringManifest
         SetSeat => SetSeatManifest,
         SystemSay => SystemSayManifest,
         SaidSeq => SaidSeqManifest,
+        RoomVoice => VoiceRulesManifest,
+        ControlRequest => ControlManifest,
+        NodeText => NodeTextManifest,
+        RoomConfig => ConfigManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a wire message of AkkaVoice"),
     };
 
@@ -104,10 +109,12 @@ public sealed class WireSerializer : SerializerWithStringManifest
                 case JoinRoom j:
                     w.Write(j.Room); w.Write(j.Request); w.Write(j.User); WriteRef(w, j.Hub); WriteRef(w, j.Relay);
                     w.Write(j.Member); w.Write(j.Since.HasValue); w.Write(j.Since ?? 0); w.Write(j.LastSeq);
+                    w.Write(j.ClaimsHost); w.Write(j.DevMode); w.Write(j.Stage is not null);
+                    if (j.Stage is not null) { w.Write(j.Stage.Seats); w.Write(j.Stage.SeatMode); }
                     break;
                 case RejoinRoom j:
                     w.Write(j.Room); WriteRef(w, j.Hub); WriteRef(w, j.Relay); WriteMembers(w, j.Members); w.Write(j.LastSeq);
-                    WriteMembers(w, j.Peers);
+                    WriteMembers(w, j.Peers); w.Write(j.SeatsVersion);
                     break;
                 case RoomJoined r:
                     w.Write(r.Room); w.Write(r.Request); w.Write(r.Member); w.Write(r.Seq);
@@ -115,6 +122,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
                     w.Write(r.Replay.Length);
                     foreach (var b in r.Replay) WriteBytes(w, b);
                     w.Write((byte)(r.Recovered switch { null => 0, false => 1, true => 2 }));
+                    RoomControlWire.WriteView(w, r.View); RoomControlWire.WriteVoice(w, r.Voice);
                     break;
                 case RoomRejoined r:
                     w.Write(r.Room); w.Write(r.Seq); WriteMembers(w, r.Members); w.Write(r.Renamed.Length);
@@ -124,7 +132,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
                     w.Write(f.Room); w.Write(f.Request); w.Write(f.Code); w.Write(f.Reason);
                     break;
                 case LeaveRoom l:
-                    w.Write(l.Room); w.Write(l.Member);
+                    w.Write(l.Room); w.Write(l.Member); w.Write(l.Reason);
                     break;
                 case Say s:
                     w.Write(s.Room); w.Write(s.Member); w.Write(s.Text); WriteOptional(w, s.Ref);
@@ -134,7 +142,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
                     if (t.SpeakerJson is not null) WriteBytes(w, t.SpeakerJson);
                     break;
                 case RosterChanged c:
-                    w.Write(c.Room); WriteMembers(w, c.Joined); WriteMembers(w, c.Left);
+                    w.Write(c.Room); WriteMembers(w, c.Joined); WriteMembers(w, c.Left); w.Write(c.Reason); WriteMembers(w, c.Changed ?? []);
                     break;
                 case RoomRoute r:
                     w.Write(r.Room); w.Write(r.Relays.Length);
@@ -170,6 +178,22 @@ public sealed class WireSerializer : SerializerWithStringManifest
                     break;
                 case DirectText d:
                     w.Write(d.To); WriteBytes(w, d.Json);
+                    break;
+                case ControlRequest c:
+                    w.Write(c.Room); w.Write(c.Member); RoomControlWire.WriteCommand(w, c.Command);
+                    break;
+                case RoomVoice v:
+                    RoomControlWire.WriteVoice(w, v);
+                    break;
+                case NodeText t:
+                    w.Write(t.Room); WriteBytes(w, t.Json); w.Write(t.To.Length);
+                    foreach (var m in t.To) w.Write(m);
+                    w.Write(t.Requester); w.Write(t.RequesterJson is not null);
+                    if (t.RequesterJson is not null) WriteBytes(w, t.RequesterJson);
+                    w.Write(t.End);
+                    break;
+                case RoomConfig c:
+                    RoomControlWire.WriteConfig(w, c);
                     break;
                 case FindUser f:
                     w.Write(f.User);
@@ -222,14 +246,18 @@ public sealed class WireSerializer : SerializerWithStringManifest
         return manifest switch
         {
             JoinRoomManifest => ReadJoin(r),
-            RejoinRoomManifest => new RejoinRoom(r.ReadString(), ReadRef(r), ReadRef(r), ReadMembers(r), r.ReadInt64(), ReadMembers(r)),
+            RejoinRoomManifest => new RejoinRoom(r.ReadString(), ReadRef(r), ReadRef(r), ReadMembers(r), r.ReadInt64(), ReadMembers(r), r.ReadInt64()),
             RoomJoinedManifest => ReadJoined(r),
             RoomRejoinedManifest => ReadRejoined(r),
             JoinRefusedManifest => new JoinRefused(r.ReadString(), r.ReadInt64(), r.ReadString(), r.ReadString()),
-            LeaveRoomManifest => new LeaveRoom(r.ReadString(), r.ReadUInt32()),
+            LeaveRoomManifest => new LeaveRoom(r.ReadString(), r.ReadUInt32(), r.ReadString()),
             SayManifest => new Say(r.ReadString(), r.ReadUInt32(), r.ReadString(), ReadOptional(r)),
             RoomTextManifest => new RoomText(r.ReadString(), r.ReadInt64(), ReadBytes(r), r.ReadUInt32(), r.ReadBoolean() ? ReadBytes(r) : null),
-            RosterManifest => new RosterChanged(r.ReadString(), ReadMembers(r), ReadMembers(r)),
+            RosterManifest => ReadRoster(r),
+            VoiceRulesManifest => RoomControlWire.ReadVoice(r),
+            ControlManifest => new ControlRequest(r.ReadString(), r.ReadUInt32(), RoomControlWire.ReadCommand(r)),
+            NodeTextManifest => ReadNodeText(r),
+            ConfigManifest => RoomControlWire.ReadConfig(r),
             RouteManifest => ReadRoute(r),
             ProbeManifest => new ProbeRoom(r.ReadString()),
             NoMembersManifest => new NoMembers(r.ReadString()),
@@ -342,7 +370,31 @@ public sealed class WireSerializer : SerializerWithStringManifest
         var hasSince = r.ReadBoolean();
         var since = r.ReadInt64();
         var lastSeq = r.ReadInt64();
-        return new JoinRoom(room, request, user, hub, relay, member, hasSince ? since : null, lastSeq);
+        var claimsHost = r.ReadBoolean();
+        var devMode = r.ReadBoolean();
+        var stage = r.ReadBoolean() ? new StageRequest(r.ReadInt32(), r.ReadString()) : null;
+        return new JoinRoom(room, request, user, hub, relay, member, hasSince ? since : null, lastSeq, claimsHost, devMode, stage);
+    }
+
+    private static RosterChanged ReadRoster(BinaryReader r)
+    {
+        var room = r.ReadString();
+        var joined = ReadMembers(r);
+        var left = ReadMembers(r);
+        var reason = r.ReadString();
+        var changed = ReadMembers(r);
+        return new RosterChanged(room, joined, left, reason, changed.Length == 0 ? null : changed);
+    }
+
+    private static NodeText ReadNodeText(BinaryReader r)
+    {
+        var room = r.ReadString();
+        var json = ReadBytes(r);
+        var to = new uint[r.ReadInt32()];
+        for (int i = 0; i < to.Length; i++) to[i] = r.ReadUInt32();
+        var requester = r.ReadUInt32();
+        var requesterJson = r.ReadBoolean() ? ReadBytes(r) : null;
+        return new NodeText(room, json, to, requester, requesterJson, r.ReadBoolean());
     }
 
     private static RoomRejoined ReadRejoined(BinaryReader r)
@@ -373,7 +425,8 @@ public sealed class WireSerializer : SerializerWithStringManifest
         var replay = new byte[r.ReadInt32()][];
         for (int i = 0; i < replay.Length; i++) replay[i] = ReadBytes(r);
         bool? recovered = r.ReadByte() switch { 0 => null, 1 => false, _ => true };
-        return new RoomJoined(room, request, member, seq, members, replay, recovered);
+        var view = RoomControlWire.ReadView(r);
+        return new RoomJoined(room, request, member, seq, members, replay, recovered, view, RoomControlWire.ReadVoice(r));
     }
 
     private UserNodes ReadUserNodes(BinaryReader r)
@@ -394,16 +447,26 @@ public sealed class WireSerializer : SerializerWithStringManifest
         return new RoomInfo(room, home, seq, members);
     }
 
-    private static void WriteMembers(BinaryWriter w, MemberInfo[] members)
+    internal static void WriteMembers(BinaryWriter w, MemberInfo[] members)
     {
         w.Write(members.Length);
-        foreach (var m in members) { w.Write(m.Member); w.Write(m.User); }
+        foreach (var m in members)
+        {
+            w.Write(m.Member); w.Write(m.User); w.Write(m.Role ?? Roles.Member); w.Write((sbyte)(m.Seat ?? -1));
+        }
     }
 
-    private static MemberInfo[] ReadMembers(BinaryReader r)
+    internal static MemberInfo[] ReadMembers(BinaryReader r)
     {
         var members = new MemberInfo[r.ReadInt32()];
-        for (int i = 0; i < members.Length; i++) members[i] = new MemberInfo(r.ReadUInt32(), r.ReadString());
+        for (int i = 0; i < members.Length; i++)
+        {
+            var id = r.ReadUInt32();
+            var user = r.ReadString();
+            var role = r.ReadString();
+            var seat = r.ReadSByte();
+            members[i] = new MemberInfo(id, user, role, seat < 0 ? null : seat);
+        }
         return members;
     }
 
@@ -424,13 +487,13 @@ public sealed class WireSerializer : SerializerWithStringManifest
 
     private IActorRef ReadRef(BinaryReader r) => system.Provider.ResolveActorRef(r.ReadString());
 
-    private static void WriteBytes(BinaryWriter w, byte[] bytes)
+    internal static void WriteBytes(BinaryWriter w, byte[] bytes)
     {
         w.Write(bytes.Length);
         w.Write(bytes);
     }
 
-    private static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(r.ReadInt32());
+    internal static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(r.ReadInt32());
 
     internal static void WriteOptional(BinaryWriter w, string? s)
     {

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
+using AkkaVoice.Cluster;
 using AkkaVoice.Cluster.Hub;
 using AkkaVoice.Cluster.Rooms;
 
@@ -13,8 +14,10 @@ namespace AkkaVoice.Server.Api;
 /// configured rooms in that range, merges, keeps the first <c>limit</c> and asks each of those rooms for its figures.
 /// A page costs O(nodes × (log rooms + limit)) on the nodes plus <c>limit</c> room asks, whatever the number of rooms.
 /// </summary>
-public sealed class RoomListing(ActorSystem system, IRequiredActor<RoomActor> region, ServerSettings settings)
+public sealed class RoomListing(ActorSystem system, IRequiredActor<RoomActor> region, ServerSettings settings, VoiceSettings voice)
 {
+    private readonly RoomConfigReader configs = new(system, voice.ShardCount);
+
     public async Task<IResult> PageAsync(HttpRequest request)
     {
         var prefix = request.Query["prefix"].ToString();
@@ -40,6 +43,8 @@ public sealed class RoomListing(ActorSystem system, IRequiredActor<RoomActor> re
         var cluster = Akka.Cluster.Cluster.Get(system);
         var provider = ((ExtendedActorSystem)system).Provider;
         var ask = new ListLocalRooms(prefix, after, limit);
+        // The configured rooms are replicated to every node: read here, shard by shard, in parallel.
+        var configured = Task.WhenAll(configs.Shards.Select(shard => configs.ReadShardAsync(shard)));
         var pages = await Task.WhenAll(cluster.State.Members
             .Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving)
             .Select(m =>
@@ -50,6 +55,17 @@ public sealed class RoomListing(ActorSystem system, IRequiredActor<RoomActor> re
             }));
         var merged = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var page in pages) merged.UnionWith(page.Rooms);
+        foreach (var shard in await configured)
+        {
+            foreach (var room in shard.Keys)
+            {
+                if (string.CompareOrdinal(room, after) <= 0 || !room.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                // Only what can still make the page: the set never holds more than limit + 1 ids past the first pass.
+                if (merged.Count >= limit && string.CompareOrdinal(room, merged.Max) >= 0) continue;
+                merged.Add(room);
+                if (merged.Count > limit) merged.Remove(merged.Max!);
+            }
+        }
         return merged.Take(limit).ToList();
     }
 }

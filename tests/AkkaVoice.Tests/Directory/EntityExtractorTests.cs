@@ -1,6 +1,7 @@
 using Akka.Actor;
 using AkkaVoice.Cluster.Directory;
 using AkkaVoice.Cluster.Rooms;
+using AkkaVoice.Protocol;
 using AkkaVoice.Cluster.Users;
 using Xunit;
 
@@ -52,7 +53,7 @@ public sealed class EntityExtractorTests
     public static TheoryData<object> OtherMessages() => new()
     {
         new VoiceOut("lobby", 1, [1]),
-        new RoomJoined("lobby", 1, 1, 0, [], [], null),
+        new RoomJoined("lobby", 1, 1, 0, [], [], null, new RoomView("open", "member", "request", [], 0, 0, null), RoomVoice.Open("lobby")),
         new DirectResult("bob", true, null, 1),
         new DirectText("bob", []),
         new NoMembers("lobby"),

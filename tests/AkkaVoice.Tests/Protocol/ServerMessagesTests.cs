@@ -59,7 +59,7 @@ public sealed class ServerMessagesTests
         Assert.Equal(2, list.Count);
         for (int i = 0; i < members.Length; i++)
         {
-            Assert.Equal(new[] { "member", "user" }, list[i].EnumerateObject().Select(p => p.Name));
+            Assert.Equal(new[] { "member", "user", "role" }, list[i].EnumerateObject().Select(p => p.Name));
             Assert.Equal(members[i].Member, U32(list[i], "member"));
             Assert.Equal(members[i].User, Str(list[i], "user"));
         }
@@ -88,10 +88,11 @@ public sealed class ServerMessagesTests
     [Fact]
     public void Member_joined_and_member_left_have_room_member_and_user()
     {
-        var joined = Read(ServerMessages.MemberJoined("lobby", 12, "bob"), "member-joined", "room", "member", "user");
-        Assert.Equal(("lobby", 12u, "bob"), (Str(joined, "room"), U32(joined, "member"), Str(joined, "user")));
-        var left = Read(ServerMessages.MemberLeft("lobby", uint.MaxValue, "bob"), "member-left", "room", "member", "user");
-        Assert.Equal(("lobby", uint.MaxValue, "bob"), (Str(left, "room"), U32(left, "member"), Str(left, "user")));
+        var joined = Read(ServerMessages.MemberJoined("lobby", new MemberInfo(12, "bob")), "member-joined", "room", "member", "user", "role");
+        Assert.Equal(("lobby", 12u, "bob", "member"), (Str(joined, "room"), U32(joined, "member"), Str(joined, "user"), Str(joined, "role")));
+        var left = Read(ServerMessages.MemberLeft("lobby", new MemberInfo(uint.MaxValue, "bob", Roles.Speaker, 3), "left-seat"),
+            "member-left", "room", "member", "user", "role", "seat", "reason");
+        Assert.Equal(("lobby", uint.MaxValue, "bob", "left-seat"), (Str(left, "room"), U32(left, "member"), Str(left, "user"), Str(left, "reason")));
     }
 
     [Fact]

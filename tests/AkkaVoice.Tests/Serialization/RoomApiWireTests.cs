@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Akka.Actor;
 using AkkaVoice.Cluster.Rooms;
+using AkkaVoice.Protocol;
 using AkkaVoice.Cluster.Serialization;
 using Xunit;
 

@@ -245,7 +245,7 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
             [],
             ServerMessages.Said("lobby", 2, "bob", new string('x', 4096), 6, "r"),
         ];
-        var message = new RoomJoined("lobby", 42, 3, 6, members, replay, recovered);
+        var message = new RoomJoined("lobby", 42, 3, 6, members, replay, recovered, new RoomView("open", "member", "request", [], 0, 0, null), RoomVoice.Open("lobby"));
         var back = RoundTrip(message);
         Assert.Equal((message.Room, message.Request, message.Member, message.Seq, message.Recovered),
             (back.Room, back.Request, back.Member, back.Seq, back.Recovered));
@@ -257,7 +257,7 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
     [Fact]
     public void A_join_answer_with_no_members_and_no_replay_round_trips()
     {
-        var back = RoundTrip(new RoomJoined("r", 0, 0, 0, [], [], null));
+        var back = RoundTrip(new RoomJoined("r", 0, 0, 0, [], [], null, new RoomView("open", "member", "request", [], 0, 0, null), RoomVoice.Open("r")));
         Assert.Equal(("r", 0L, 0u, 0L, (bool?)null), (back.Room, back.Request, back.Member, back.Seq, back.Recovered));
         Assert.Empty(back.Members);
         Assert.Empty(back.Replay);
