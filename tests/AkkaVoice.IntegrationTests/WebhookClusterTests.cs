@@ -74,6 +74,42 @@ public sealed class WebhookClusterTests(ITestOutputHelper output)
         return sum;
     }
 
+    /// <summary>Events of every kind with <paramref name="outcome"/>, over the nodes.</summary>
+    private static async Task<double> OutcomeAsync(NodeProcess[] nodes, string outcome)
+    {
+        double sum = 0;
+        foreach (var e in new[] { "room.started", "room.finished", "member.joined", "member.left", "seat.changed", "room.rehomed" })
+            sum += await SumAsync(nodes, $"akkavoice_webhooks_total{{event=\"{e}\",outcome=\"{outcome}\"}}");
+        return sum;
+    }
+
+    /// <summary>Waits for the receiver's member set of <paramref name="room"/> to equal the API's, and says how they differ if it does not.</summary>
+    private async Task InStepAsync(NodeProcess node, ReceiverHost receiver, string room)
+    {
+        try
+        {
+            await Wait.UntilAsync(async () =>
+            {
+                try
+                {
+                    return (await RealMembersAsync(node, room)).SequenceEqual(HeldMembers(receiver, room));
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            }, Settle, $"the receiver's {room} to equal its real members");
+        }
+        catch (TimeoutException)
+        {
+            output.WriteLine($"real: {string.Join(", ", await RealMembersAsync(node, room))}");
+            output.WriteLine($"held: {string.Join(", ", HeldMembers(receiver, room))}");
+            output.WriteLine($"events: {string.Join(", ", receiver.Receiver.Events(room))}");
+            output.WriteLine($"inconsistencies: {string.Join("; ", receiver.Receiver.Inconsistencies)}");
+            throw;
+        }
+    }
+
     private static async Task DisposeAllAsync(IEnumerable<IAsyncDisposable> things)
     {
         foreach (var thing in things) await thing.DisposeAsync();
@@ -110,7 +146,7 @@ public sealed class WebhookClusterTests(ITestOutputHelper output)
                 await clients[i].ExpectAsync("left");
             }
 
-            await Wait.UntilAsync(async () => await SumAsync(nodes, "akkavoice_webhooks_total{event=\"member.joined\",outcome=\"retried\"}") > 0, Settle, "retries");
+            await Wait.UntilAsync(async () => await OutcomeAsync(nodes, "retried") > 0, Settle, "retries");
             var waiting = await SumAsync(nodes, "akkavoice_webhook_queue");
             output.WriteLine($"queued while the receiver failed: {waiting}");
             Assert.True(waiting > 0);
@@ -122,13 +158,10 @@ public sealed class WebhookClusterTests(ITestOutputHelper output)
 
             Assert.Equal(0, receiver.Receiver.Duplicates);
             Assert.Empty(receiver.Receiver.Inconsistencies);
-            var dropped = 0.0;
-            foreach (var e in new[] { "room.started", "room.finished", "member.joined", "member.left" })
-                dropped += await SumAsync(nodes, $"akkavoice_webhooks_total{{event=\"{e}\",outcome=\"dropped\"}}");
-            Assert.Equal(0, dropped);
+            Assert.Equal(0, await OutcomeAsync(nodes, "dropped"));
             foreach (var room in rooms)
             {
-                Assert.Equal(await RealMembersAsync(nodes[0], room), HeldMembers(receiver, room));
+                await InStepAsync(nodes[0], receiver, room);
                 Assert.Equal("room.started", receiver.Receiver.Events(room)[0]);
             }
             Assert.Equal("room.finished", receiver.Receiver.Events("wh-f")[^1]);
@@ -227,8 +260,7 @@ public sealed class WebhookClusterTests(ITestOutputHelper output)
                     await c.JoinAsync(room);
                 }
             }
-            foreach (var room in rooms)
-                await Wait.UntilAsync(async () => (await RealMembersAsync(nodes[0], room)).SequenceEqual(HeldMembers(receiver, room)), Settle, $"{room} in step");
+            foreach (var room in rooms) await InStepAsync(nodes[0], receiver, room);
 
             // Churn on the survivors while the home dies.
             using var stop = new CancellationTokenSource();
@@ -259,17 +291,7 @@ public sealed class WebhookClusterTests(ITestOutputHelper output)
 
             foreach (var room in rooms)
             {
-                await Wait.UntilAsync(async () =>
-                {
-                    try
-                    {
-                        return (await RealMembersAsync(nodes[0], room)).SequenceEqual(HeldMembers(receiver, room));
-                    }
-                    catch (HttpRequestException)
-                    {
-                        return false;
-                    }
-                }, Settle, $"the receiver's {room} to equal its real members");
+                await InStepAsync(nodes[0], receiver, room);
                 Assert.Contains("room.rehomed", receiver.Receiver.Events(room));
             }
             output.WriteLine($"member sets equal the real ones {crash.ElapsedMilliseconds} ms after the kill");

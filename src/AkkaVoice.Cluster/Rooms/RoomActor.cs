@@ -291,6 +291,7 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
         ContinueSequence(rejoin.LastSeq);
         if (members.Count == 0) rebuilt = true;
         var renamed = new List<(uint, uint)>();
+        var back = new List<uint>();
         bool newNode = false;
         foreach (var m in rejoin.Members)
         {
@@ -306,6 +307,14 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
             Add(id, m.User, rejoin.Hub, rejoin.Relay, out var addedNode);
             control.Rejoin(id, m.User, m.Role == Roles.Host, m.Seat, rejoin.SeatsVersion);
             newNode |= addedNode;
+            back.Add(id);
+        }
+        // A node that rejoins after the room settled its probe (and told the webhooks who it had) brings members the
+        // application has not heard of since the rebuild: it hears of them now.
+        if (probing.Count == 0)
+        {
+            if (rebuilt) ProbeSettled();
+            else foreach (var id in back) Raise(new RoomEvents.MemberJoined(room, Now(), id, members[id].User, control.RoleOf(id)));
         }
         foreach (var peer in rejoin.Peers)
         {
