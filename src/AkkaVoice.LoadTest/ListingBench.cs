@@ -25,10 +25,14 @@ public static class ListingBench
         if (token.Length > 0) http.DefaultRequestHeaders.Authorization = new("Bearer", token);
 
         var clock = Stopwatch.StartNew();
-        var sockets = await FillAsync(nodes, rooms);
-        Console.WriteLine($"rooms: {rooms} on {nodes.Length} nodes through {sockets.Count} connections, joined in {clock.Elapsed.TotalSeconds:F1} s");
         using var drain = new CancellationTokenSource();
-        var readers = sockets.Select(s => DrainAsync(s, drain.Token)).ToArray();
+        var readers = new List<Task>();
+        var sockets = await FillAsync(nodes, rooms, s =>
+        {
+            // Read from the start: a connection that does not answer the server's pings is closed after 45 s.
+            lock (readers) readers.Add(DrainAsync(s, drain.Token));
+        });
+        Console.WriteLine($"rooms: {rooms} on {nodes.Length} nodes through {sockets.Count} connections, joined in {clock.Elapsed.TotalSeconds:F1} s");
 
         // Warm-up: a few pages from each node (JIT, connection pools).
         for (int i = 0; i < 10; i++) await PageAsync(http, nodes[i % nodes.Length], "", 100);
@@ -98,7 +102,7 @@ public static class ListingBench
     }
 
     /// <summary>Connections spread over the nodes, each joined to 8 rooms of its own (lst-000000 ...).</summary>
-    private static async Task<List<ClientWebSocket>> FillAsync(Uri[] nodes, int rooms)
+    private static async Task<List<ClientWebSocket>> FillAsync(Uri[] nodes, int rooms, Action<ClientWebSocket> joined)
     {
         int connections = (rooms + RoomsPerConnection - 1) / RoomsPerConnection;
         var sockets = new ClientWebSocket[connections];
@@ -127,6 +131,7 @@ public static class ListingBench
                     else if (text.Contains("\"type\":\"error\"", StringComparison.Ordinal)) throw new InvalidOperationException(text);
                 }
                 sockets[c] = socket;
+                joined(socket);
             }
             finally
             {

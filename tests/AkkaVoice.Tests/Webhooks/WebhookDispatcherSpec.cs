@@ -16,7 +16,7 @@ namespace AkkaVoice.Tests.Webhooks;
 public sealed class WebhookDispatcherSpec() : TestKit("akka.loglevel = INFO")
 {
     private const string Fast = """
-        akkavoice.webhooks { attempt-timeout = 500ms, first-retry = 50ms, max-retry-interval = 200ms }
+        akkavoice.webhooks { attempt-timeout = 3s, first-retry = 50ms, max-retry-interval = 200ms }
         """;
 
     /// <summary>An HTTP receiver whose answer to each request <see cref="Answer"/> decides (it may also never answer).</summary>
@@ -196,7 +196,7 @@ public sealed class WebhookDispatcherSpec() : TestKit("akka.loglevel = INFO")
         using var silent = new Receiver((_, _) => Task.Delay(Timeout.Infinite));
         using var good = new Receiver((_, ctx) => Status(ctx, 202));
         var refused = $"http://127.0.0.1:{FreePort()}/hook";
-        var (dispatcher, stats) = Start($"{refused},http://no-such-host.invalid/hook,{silent.Url},{good.Url}");
+        var (dispatcher, stats) = Start($"{refused},http://no-such-host.invalid/hook,{silent.Url},{good.Url}", Fast + "\nakkavoice.webhooks.attempt-timeout = 500ms");
         for (int i = 0; i < 50; i++) dispatcher.Tell(new RoomEvents.MemberJoined("r" + (i % 5), 1, (uint)i + 1, "u", "member"));
 
         AwaitAssert(() => Assert.Equal(50, Count(stats, WebhookOutcome.Delivered)), TimeSpan.FromSeconds(5));
