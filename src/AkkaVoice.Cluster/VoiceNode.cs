@@ -37,6 +37,8 @@ public sealed class VoiceNode
         Fence = NodeFence.FromConfig(system.Settings.Config);
 
         Events = events ?? (webhooks is null ? ActorRefs.Nobody : StartWebhooks(system, registry, webhooks, stats, SelfAddress.ToString()));
+        // Every node runs the replicator that holds room configurations, so a majority write reaches a majority.
+        _ = RoomConfigStore.Replicator(system);
         Relay = system.ActorOf(NodeRelay.Props(LocalRooms, Stats), NodeRelay.Name);
         Outbox = system.ActorOf(RelayOutbox.Props(Stats), RelayOutbox.Name);
 

@@ -156,21 +156,4 @@ public sealed class Session
         last = now;
         Outbound.EnqueueText(ServerMessages.Error(code, message, null), answer: true);
     }
-
-    /// <summary>A token bucket on the reader's thread (one reader per connection, so no lock).</summary>
-    private struct TokenBucket(double perSecond, int burst)
-    {
-        private readonly long ticksPerToken = (long)(Stopwatch.Frequency / perSecond);
-        private double tokens = burst;
-        private long lastRefill = Stopwatch.GetTimestamp();
-
-        public bool TryTake(long now)
-        {
-            tokens = Math.Min(burst, tokens + (double)(now - lastRefill) / ticksPerToken);
-            lastRefill = now;
-            if (tokens < 1) return false;
-            tokens -= 1;
-            return true;
-        }
-    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.DistributedData;
@@ -23,10 +22,6 @@ public sealed partial class RoomActor
     private sealed record Written(Action Then);
 
     private static readonly TimeSpan AudienceInterval = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan SystemSayMemory = TimeSpan.FromMinutes(10);
-    private const int SystemSayIdsKept = 1000;
-
-    private readonly Queue<(string Id, long Seq, long At)> systemSays = new();
     private int audienceSent = -1;
     private string closeReason = "closed";
 
@@ -99,15 +94,18 @@ public sealed partial class RoomActor
         void Apply()
         {
             bool answered = Publish(changes, answer);
-            if (answer is { } a && !answered && a.Done) a.Hub.Tell(Answer(a.Member, ServerMessages.Done(room, a.Ref)));
+            if (answer is { } a && !answered) a.Hub.Tell(Answer(a.Member, ServerMessages.Done(room, a.Ref)));
             then?.Invoke();
         }
         if (changes.Config || changes.Deleted) WriteConfig(changes.Deleted ? null : control.Config, Apply);
         else Apply();
     }
 
-    /// <summary>Who asked: its node's hub, its membership (0 for the API) and its ref; <paramref name="Done"/>: answer <c>done</c> if nothing else answers.</summary>
-    private sealed record Requester(IActorRef Hub, uint Member, string? Ref, bool Done);
+    /// <summary>
+    /// Who asked: its node's hub, its membership and its ref. A seat request (<paramref name="OnSeats"/>) is answered on
+    /// the <c>seats</c> it causes; anything else, or a seat request that changed nothing, on <c>done</c>.
+    /// </summary>
+    private sealed record Requester(IActorRef Hub, uint Member, string? Ref, bool OnSeats);
 
     /// <summary>Tells every node what changed; true when the requester's answer went with it (its copy of <c>seats</c>).</summary>
     private bool Publish(ControlChanges changes, Requester? requester)
@@ -127,13 +125,15 @@ public sealed partial class RoomActor
             Emit(kicked.Key, new NodeText(room, ServerMessages.Kicked(room, by, kickReason), kicked.Select(k => k.Member).ToArray(), End: true));
         }
         if (changes.Kicked.Count > 0) Forget(changes.Kicked.Select(k => k.Member).ToList(), "kicked");
+        // The nodes learn who may be heard before anyone hears of the seat: a new speaker's first frame passes.
+        if (changes.Voice || changes.Seats.Count > 0) Emit(VoiceRules());
         if (changes.Seats.Count > 0)
         {
             var seats = control.SeatView();
             var json = ServerMessages.Seats(room, control.SeatsVersion, seats, null);
             foreach (var node in nodes.Values)
             {
-                if (requester is { Member: not 0 } r && node.Hub.Equals(r.Hub) && control.Has(r.Member))
+                if (requester is { OnSeats: true } r && node.Hub.Equals(r.Hub) && control.Has(r.Member))
                 {
                     Emit(node, new NodeText(room, json, [], r.Member, ServerMessages.Seats(room, control.SeatsVersion, seats, r.Ref)));
                     answered = true;
@@ -144,7 +144,6 @@ public sealed partial class RoomActor
             foreach (var s in changes.Seats.Where(s => s < seats.Length))
                 Raise(new RoomEvents.SeatChanged(room, now, s, seats[s].User, seats[s].Locked, seats[s].Muted));
         }
-        if (changes.Voice || changes.Seats.Count > 0) Emit(VoiceRules());
         if (changes.Hands.Count > 0)
         {
             var hosts = members.Values.Where(m => control.IsHostMember(m.Id)).GroupBy(m => m.Node);
@@ -220,67 +219,7 @@ public sealed partial class RoomActor
     {
         Receive<ControlRequest>(OnControl);
         Receive<AudienceTick>(_ => SendAudience());
-        Receive<GetRoomState>(_ => AnswerState());
-        Receive<ConfigureRoom>(c =>
-        {
-            if (control.Configure(c) is { } refused) Sender.Tell(new RoomRefused(room, refused.Code, refused.Message));
-            else
-            {
-                var sender = Sender;
-                log.Info("Room {Room} configured through the API: {Kind}, {Seats} seats, {Hosts} hosts", room, control.Kind, control.SeatView().Length, control.Hosts().Length);
-                Commit(control.TakeChanges(), null, () => sender.Tell(State()));
-            }
-        });
-        Receive<DeleteRoom>(_ =>
-        {
-            bool existed = members.Count > 0 || control.Config is not null;
-            var sender = Sender;
-            if (existed) CloseRoom("deleted", null, () => sender.Tell(new RoomDeleted(room, true)));
-            else Sender.Tell(new RoomDeleted(room, false));
-        });
-        Receive<ListMembers>(l =>
-        {
-            if (NotFound()) return;
-            var (page, next) = control.Roster(l.After, Math.Clamp(l.Limit, 1, 1000));
-            Sender.Tell(new MemberPage(room, page.Select(m => new MemberEntry(m.Member, m.User, m.Role, m.Seat,
-                control.IsMuted(m.User), NodeOf(members[m.Member].Node.Hub).ToString())).ToArray(), next));
-        });
-        Receive<KickUser>(k =>
-        {
-            int count = control.MembershipsOf(k.User).Count();
-            kickReason = k.Reason;
-            control.Kick(null, k.User, k.Ban, Now(), HistoryMillis);
-            var sender = Sender;
-            Commit(control.TakeChanges(), null, () => sender.Tell(new UsersAffected(room, count)));
-        });
-        Receive<MuteUser>(m =>
-        {
-            int count = control.MembershipsOf(m.User).Count();
-            control.Mute(null, m.User, m.Muted);
-            var sender = Sender;
-            Commit(control.TakeChanges(), null, () => sender.Tell(new UsersAffected(room, count)));
-        });
-        Receive<SetSeat>(s =>
-        {
-            uint? target = null;
-            if (s.User is { } user)
-            {
-                target = control.MembershipsOf(user).FirstOrDefault();
-                if (target == 0)
-                {
-                    Sender.Tell(new RoomNotFound(room, $"user {user} is not in room {room}"));
-                    return;
-                }
-            }
-            if (control.SetSeat(null, s.Seat, target, s.Clear, s.Locked) is { } refused)
-            {
-                Sender.Tell(new RoomRefused(room, refused.Code == ErrorCodes.BadField ? ErrorCodes.OutOfRange : refused.Code, refused.Message));
-                return;
-            }
-            var sender = Sender;
-            Commit(control.TakeChanges(), null, () => sender.Tell(State()));
-        });
-        Receive<SystemSay>(OnSystemSay);
+        ApiReceives();
     }
 
     private void OnControl(ControlRequest request)
@@ -291,7 +230,7 @@ public sealed partial class RoomActor
             Sender.Tell(Answer(request.Member, ServerMessages.Error(ErrorCodes.NotJoined, $"not a member of room {room}", c.Ref)));
             return;
         }
-        var requester = new Requester(Sender, request.Member, c.Ref, c is not (TakeSeatCommand or LeaveSeatCommand or SetSeatCommand or CloseCommand or RosterCommand));
+        var requester = new Requester(Sender, request.Member, c.Ref, c is TakeSeatCommand or LeaveSeatCommand or SetSeatCommand);
         long now = Now();
         Refusal? refused;
         switch (c)
@@ -329,9 +268,7 @@ public sealed partial class RoomActor
             Sender.Tell(Answer(request.Member, ServerMessages.Error(refused.Code, refused.Message, c.Ref)));
             return;
         }
-        var changes = control.TakeChanges();
-        // A seat request that changed nothing (the seat was already its own) is answered with done.
-        Commit(changes, requester with { Done = requester.Done || changes.Seats.Count == 0 });
+        Commit(control.TakeChanges(), requester);
     }
 
     /// <summary>Every member gets <c>room-closed</c> and is out; the configuration and the history end.</summary>
@@ -353,53 +290,5 @@ public sealed partial class RoomActor
             Forget(ids, "room-closed");
             then?.Invoke();
         });
-    }
-
-    private void OnSystemSay(SystemSay say)
-    {
-        long now = Now();
-        while (systemSays.Count > 0 && (systemSays.Count > SystemSayIdsKept || now - systemSays.Peek().At > SystemSayMemory.TotalMilliseconds)) systemSays.Dequeue();
-        if (say.Id is { } id && systemSays.FirstOrDefault(s => s.Id == id) is { Id: not null } earlier)
-        {
-            Sender.Tell(new SaidSeq(room, earlier.Seq));
-            return;
-        }
-        var said = Said(0, RoomControl.SystemUser, say.Text, null, null);
-        if (say.Id is not null) systemSays.Enqueue((say.Id, said, now));
-        Sender.Tell(new SaidSeq(room, said));
-    }
-
-    private bool NotFound()
-    {
-        if (members.Count > 0 || control.Config is not null) return false;
-        Sender.Tell(new RoomNotFound(room, $"room {room} has neither members nor a configuration"));
-        // A room that only exists because it was asked about has nothing to keep.
-        if (seq == 0) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
-        return true;
-    }
-
-    private void AnswerState()
-    {
-        if (!NotFound()) Sender.Tell(State());
-    }
-
-    private RoomState State() => new(room, control.Kind, control.Config?.SeatMode ?? SeatModes.Request, control.SeatView(), control.SeatsVersion,
-        control.Hosts(), control.MaxMembers, members.Count, control.IsStage ? control.Audience : 0, control.Speakers, cluster.SelfAddress.ToString());
-
-    /// <summary>The per-room <c>say</c> limit, a token bucket on the room's thread.</summary>
-    private struct SayBucket(double perSecond, int burst)
-    {
-        private readonly long ticksPerToken = (long)(Stopwatch.Frequency / perSecond);
-        private double tokens = burst;
-        private long lastRefill = Stopwatch.GetTimestamp();
-
-        public bool TryTake(long now)
-        {
-            tokens = Math.Min(burst, tokens + (double)(now - lastRefill) / ticksPerToken);
-            lastRefill = now;
-            if (tokens < 1) return false;
-            tokens -= 1;
-            return true;
-        }
     }
 }

@@ -33,6 +33,7 @@ public sealed class RoomControl(int openMaxMembers, int stageMaxMembers)
     // Users who created the room in development mode; written into the hosts once the room has a configuration.
     private readonly HashSet<string> creators = new(StringComparer.Ordinal);
     private uint[] seats = [];
+    private MemberInfo[]? visibleCache;
 
     public RoomConfig? Config { get; private set; }
 
@@ -56,6 +57,8 @@ public sealed class RoomControl(int openMaxMembers, int stageMaxMembers)
     public ControlChanges TakeChanges()
     {
         var changes = Changes;
+        if (changes.Shown.Count > 0 || changes.Hidden.Count > 0 || changes.Roles.Count > 0 || changes.Config || changes.Deleted || changes.Seats.Count > 0)
+            visibleCache = null;
         Changes = new ControlChanges();
         return changes;
     }
@@ -439,8 +442,11 @@ public sealed class RoomControl(int openMaxMembers, int stageMaxMembers)
 
     public MemberInfo[] Hands() => members.Values.Where(m => m.Hand).Select(Describe).ToArray();
 
-    /// <summary>The members a stage room's <c>members</c> list and member events show (all of an open room's).</summary>
-    public MemberInfo[] VisibleMembers() => members.Values.Where(Visible).Select(Describe).ToArray();
+    /// <summary>
+    /// The members a stage room's <c>members</c> list and member events show (all of an open room's). Every join is
+    /// answered with it, so it is kept until something the others see changes: a listener's join does not.
+    /// </summary>
+    public MemberInfo[] VisibleMembers() => visibleCache ??= members.Values.Where(Visible).Select(Describe).ToArray();
 
     /// <summary>A page of members after <paramref name="after"/> in member-id order, and the <c>after</c> of the next page.</summary>
     public (MemberInfo[] Page, uint? Next) Roster(uint after, int limit)
