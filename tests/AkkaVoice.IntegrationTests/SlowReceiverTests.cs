@@ -21,6 +21,8 @@ public sealed class SlowReceiverNode : NodeFixture
         akkavoice.limits.voice-frames-per-second = 100000
         akkavoice.limits.text-messages-per-second = 100000
         akkavoice.limits.text-message-burst = 100000
+        akkavoice.limits.says-per-room-per-second = 100000
+        akkavoice.limits.say-burst-per-room = 100000
         akkavoice.limits.voice-frame-burst = 100000
         """);
 }

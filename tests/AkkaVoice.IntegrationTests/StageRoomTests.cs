@@ -365,4 +365,37 @@ public sealed class StageRoomTests(DefaultNode fixture) : IClassFixture<DefaultN
         await a.SendAsync(new { type = "raise-hand", room, @ref = "h" });
         await a.ExpectErrorAsync("bad-field", "h");
     }
+
+    [Fact]
+    public async Task The_room_says_at_most_its_burst_of_a_hundred_from_all_members_together()
+    {
+        var room = Names.Room();
+        var clients = new List<VoiceClient>();
+        for (int i = 0; i < 3; i++)
+        {
+            var c = await node.ClientAsync(Names.User("talker"));
+            await c.JoinStrictAsync(room);
+            clients.Add(c);
+        }
+        // 40 each stays within every connection's own burst (60); 120 together exceed the room's (100).
+        await Task.WhenAll(clients.Select(async (c, n) =>
+        {
+            for (int i = 0; i < 40; i++) await c.SendAsync(new { type = "say", room, text = "hi", @ref = $"{n}-{i}" });
+        }));
+        int said = 0, limited = 0;
+        foreach (var (c, n) in clients.Select((c, n) => (c, n)))
+        {
+            var answered = new HashSet<string>();
+            while (answered.Count < 40)
+            {
+                var t = await c.NextTextAsync(ClientExtensions.Patience);
+                if (t.Str("ref") is not { } r || !r.StartsWith($"{n}-", StringComparison.Ordinal) || !answered.Add(r)) continue;
+                if (t.Type == "said") said++;
+                else if (t.Type == "error" && t.Str("code") == "rate-limited") limited++;
+            }
+        }
+        Assert.Equal(120, said + limited);
+        Assert.InRange(said, 100, 119);
+        foreach (var c in clients) await c.DisposeAsync();
+    }
 }

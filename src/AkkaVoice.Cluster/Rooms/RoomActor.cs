@@ -22,7 +22,11 @@ namespace AkkaVoice.Cluster.Rooms;
 /// </summary>
 public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
-    private sealed record Member(uint Id, string User, NodeMembers Node);
+    private sealed record Member(uint Id, string User, NodeMembers Node)
+    {
+        /// <summary>The hub's request that made this membership (0 for a rejoin).</summary>
+        public long Request { get; set; }
+    }
 
     /// <summary>A node with members of the room: its hub (the key), relay and how many members it holds.</summary>
     private sealed class NodeMembers(IActorRef hub, IActorRef relay)
@@ -71,6 +75,10 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly Akka.Cluster.Cluster cluster = Akka.Cluster.Cluster.Get(Context.System);
     private readonly Dictionary<uint, Member> members = [];
+
+    // The membership each hub's join request made, so a join the hub sent again (its answer was slow) is answered
+    // with the same membership instead of making a second one.
+    private readonly Dictionary<(IActorRef Hub, long Request), uint> joinRequests = [];
     private readonly Dictionary<IActorRef, NodeMembers> nodes = [];
     private readonly Queue<(long Seq, byte[] Json)> history = new();
     private readonly Dictionary<uint, string> awaited = [];
@@ -212,6 +220,7 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
 
     private void OnJoin(JoinRoom join)
     {
+        if (join.Member == 0 && joinRequests.TryGetValue((join.Hub, join.Request), out var made)) join = join with { Member = made };
         if (join.Member != 0 && members.TryGetValue(join.Member, out var known) && known.Node.Hub.Equals(join.Hub))
         {
             ReplyJoined(known, join, Sender);
@@ -226,6 +235,8 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
         }
         ContinueSequence(join.LastSeq);
         var member = Add(id, join.User, join.Hub, join.Relay, out bool newNode);
+        joinRequests[(join.Hub, join.Request)] = id;
+        member.Request = join.Request;
         if (first) Raise(new RoomEvents.Started(room, Now()));
         Raise(new RoomEvents.MemberJoined(room, Now(), id, join.User, control.RoleOf(id)));
         var sender = Sender;
@@ -334,6 +345,7 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
         {
             if (!members.Remove(id, out var gone)) continue;
             removed++;
+            if (gone.Request != 0) joinRequests.Remove((gone.Node.Hub, gone.Request));
             Raise(new RoomEvents.MemberLeft(room, Now(), gone.Id, gone.User, reason));
             if (--gone.Node.Count == 0) emptied.Add(gone.Node);
         }

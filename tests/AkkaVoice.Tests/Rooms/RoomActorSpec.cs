@@ -328,4 +328,17 @@ public sealed class RoomActorSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
         room.Tell(new JoinRoom("r", 2, "mallory", null!, a.Relay.Ref, 0, null, 0));
         ExpectTerminated(room);
     }
+
+    [Fact]
+    public void A_join_the_hub_sent_again_gets_the_same_membership()
+    {
+        var room = Room();
+        var a = NewNode("a");
+        var first = JoinThrough(room, a, "alice", newNode: true, request: 5);
+        room.Tell(Join(a, "alice", request: 5), a.Hub.Ref);
+        var again = a.Hub.ExpectMsg<RoomJoined>();
+        Assert.Equal(first.Member, again.Member);
+        Assert.Single(again.Members);
+        a.Hub.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
 }
