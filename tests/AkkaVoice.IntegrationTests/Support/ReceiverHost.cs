@@ -2,6 +2,7 @@ using AkkaVoice.Examples.WebhookReceiver;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace AkkaVoice.IntegrationTests.Support;
 
@@ -39,6 +40,8 @@ public sealed class ReceiverHost : IAsyncDisposable
         var port = TestNode.FreePort();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        // One log line per request would drown the test output.
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var app = builder.Build();
         var host = new ReceiverHost(app, port);
         app.MapPost("/webhooks", async (HttpRequest request) =>
