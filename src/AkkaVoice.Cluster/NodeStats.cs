@@ -67,6 +67,12 @@ public sealed class NodeStats
     /// <summary>Voice frame messages that reached this node's relay, from any node.</summary>
     public StatCounter RelayFramesReceived { get; } = new();
 
+    /// <summary>Webhook events by event and outcome (<see cref="Webhooks.WebhookEvent.Names"/> by <see cref="Webhooks.WebhookOutcome"/>).</summary>
+    public StatCounter[,] Webhooks { get; } = NewCounters(Cluster.Webhooks.WebhookEvent.Names.Length, 3);
+
+    /// <summary>Webhook events waiting on this node, every URL's together.</summary>
+    public StatCounter WebhookQueue { get; } = new();
+
     /// <summary>The node's own Prometheus registry: the histograms below, and the exporter's gauges and counters.</summary>
     public CollectorRegistry Registry { get; }
 
@@ -86,5 +92,13 @@ public sealed class NodeStats
         HandoffDuration = factory.CreateHistogram("akkavoice_shard_handoff_duration_seconds",
             "Time from the shard coordinator starting to move a shard (rebalance) to its allocation on the new node; observed on the coordinator's node.",
             new HistogramConfiguration { Buckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+    }
+
+    private static StatCounter[,] NewCounters(int rows, int columns)
+    {
+        var counters = new StatCounter[rows, columns];
+        for (int r = 0; r < rows; r++)
+        for (int c = 0; c < columns; c++) counters[r, c] = new StatCounter();
+        return counters;
     }
 }

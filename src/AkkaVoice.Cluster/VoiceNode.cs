@@ -1,3 +1,4 @@
+using Akka;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
@@ -6,6 +7,7 @@ using AkkaVoice.Cluster.Hub;
 using AkkaVoice.Cluster.Relay;
 using AkkaVoice.Cluster.Rooms;
 using AkkaVoice.Cluster.Users;
+using AkkaVoice.Cluster.Webhooks;
 
 namespace AkkaVoice.Cluster;
 
@@ -25,9 +27,8 @@ public sealed class VoiceNode
     /// <summary>Sharding type name of the user directory.</summary>
     public const string UserTypeName = "user";
 
-    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRegistry registry, IActorRef? events)
+    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRegistry registry, IActorRef? events, WebhookSettings? webhooks)
     {
-        Events = events ?? ActorRefs.Nobody;
         System = system;
         Stats = stats;
         Settings = settings;
@@ -35,6 +36,7 @@ public sealed class VoiceNode
         SelfAddress = Akka.Cluster.Cluster.Get(system).SelfAddress;
         Fence = NodeFence.FromConfig(system.Settings.Config);
 
+        Events = events ?? (webhooks is null ? ActorRefs.Nobody : StartWebhooks(system, registry, webhooks, stats, SelfAddress.ToString()));
         // Every node runs the replicator that holds room configurations, so a majority write reaches a majority.
         _ = RoomConfigStore.Replicator(system);
         Relay = system.ActorOf(NodeRelay.Props(LocalRooms, Stats), NodeRelay.Name);
@@ -53,6 +55,7 @@ public sealed class VoiceNode
         var watcher = system.ActorOf(ShardWatcher.Props(Rooms, Stats, settings.Healing.ShardWatchInterval), "shard-watcher");
         var clusterEvents = system.ActorOf(ClusterEventLogger.Props(), "cluster-events");
         var guard = system.ActorOf(FrozenNodeGuard.Props(Fence), "frozen-node-guard");
+        var index = system.ActorOf(RoomIndex.Props(LocalRooms), RoomIndex.Name);
 
         registry.Register<RoomActor>(Rooms);
         registry.Register<UserDirectory>(Users);
@@ -62,6 +65,7 @@ public sealed class VoiceNode
         registry.Register<ShardWatcher>(watcher);
         registry.Register<ClusterEventLogger>(clusterEvents);
         registry.Register<FrozenNodeGuard>(guard);
+        registry.Register<RoomIndex>(index);
     }
 
     public ActorSystem System { get; }
@@ -104,5 +108,32 @@ public sealed class VoiceNode
     /// </summary>
     /// <param name="events">Where rooms send their events (PROTOCOL section 10); none when null.</param>
     public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRef? events = null) =>
-        new(system, settings, stats, ActorRegistry.For(system), events);
+        new(system, settings, stats, ActorRegistry.For(system), events, null);
+
+    /// <summary>The same, with the rooms' events posted to <paramref name="webhooks"/>' URLs by the node's <see cref="WebhookDispatcher"/>.</summary>
+    public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats, WebhookSettings? webhooks) =>
+        new(system, settings, stats, ActorRegistry.For(system), null, webhooks);
+
+    /// <summary>
+    /// The node's webhook dispatcher. A stopping node gives it <c>flush-timeout</c> to deliver what its rooms queued,
+    /// after they handed off (their last events are queued by then) and before the system terminates.
+    /// </summary>
+    private static IActorRef StartWebhooks(ActorSystem system, IActorRegistry registry, WebhookSettings webhooks, NodeStats stats, string node)
+    {
+        var dispatcher = system.ActorOf(WebhookDispatcher.Props(webhooks, stats, node), WebhookDispatcher.Name);
+        registry.Register<WebhookDispatcher>(dispatcher);
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "flush-webhooks", async () =>
+        {
+            try
+            {
+                await dispatcher.Ask<Done>(WebhookDispatcher.Flush.Instance, webhooks.FlushTimeout);
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                // What is still queued is lost with the node (docs/webhooks.md); the dispatcher logs how much.
+            }
+            return Done.Instance;
+        });
+        return dispatcher;
+    }
 }

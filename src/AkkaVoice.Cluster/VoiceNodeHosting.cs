@@ -17,9 +17,9 @@ public static class VoiceNodeHosting
     /// started once the system runs; <paramref name="started"/> receives it.
     /// </summary>
     public static AkkaConfigurationBuilder WithVoiceNode(this AkkaConfigurationBuilder akka, VoiceSettings settings, NodeStats stats,
-        Action<VoiceNode> started) =>
+        Webhooks.WebhookSettings? webhooks, Action<VoiceNode> started) =>
         akka.WithCustomSerializer(SerializerId, [typeof(IWireMessage)], system => new WireSerializer(system))
-            .WithActors((system, registry) => started(VoiceNode.Start(system, settings, stats)));
+            .WithActors((system, registry) => started(VoiceNode.Start(system, settings, stats, webhooks)));
 
     /// <summary>The same serializer binding for a system built without the host (the TestKit specs).</summary>
     public static SerializationSetup Serialization => SerializationSetup.Create(system =>

@@ -2,6 +2,8 @@ using AkkaVoice.LoadTest;
 
 // `chaos`: the probe scripts/chaos.sh drives (ChaosProbe), not a load run.
 if (args.Length > 0 && args[0] == "chaos") return await ChaosProbe.RunAsync(args[1..]);
+// `listing`: fills a running cluster with rooms and times GET /api/v1/rooms (ListingBench).
+if (args.Length > 0 && args[0] == "listing") return await ListingBench.RunAsync(args[1..]);
 
 LoadOptions? options;
 try

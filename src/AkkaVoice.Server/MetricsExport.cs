@@ -33,9 +33,18 @@ public static class MetricsExport
         var batches = factory.CreateCounter("akkavoice_node_batches_sent_total",
             "Messages this node's relay outbox sent to other nodes' relays, each carrying one or more voice frames (frames per message = akkavoice_node_messages_sent_total / this).");
         var relayed = factory.CreateCounter("akkavoice_relay_frames_received_total", "Voice frame messages that reached this node's relay.");
+        var webhooks = factory.CreateCounter("akkavoice_webhooks_total",
+            "Webhook events by event and outcome: delivered (a 2xx), retried (an attempt failed and will be retried), dropped (given up after give-up-after, or pushed out of a full queue); per URL.",
+            "event", "outcome");
+        var webhookQueue = factory.CreateGauge("akkavoice_webhook_queue", "Webhook events waiting on this node (in flight included), every URL's together.");
+        string[] outcomes = ["delivered", "retried", "dropped"];
 
         registry.AddBeforeCollectCallback(() =>
         {
+            for (int e = 0; e < Cluster.Webhooks.WebhookEvent.Names.Length; e++)
+            for (int o = 0; o < outcomes.Length; o++)
+                webhooks.WithLabels(Cluster.Webhooks.WebhookEvent.Names[e], outcomes[o]).IncTo(s.Webhooks[e, o].Value);
+            webhookQueue.Set(s.WebhookQueue.Value);
             connections.Set(s.Connections.Value);
             rooms.Set(s.RoomsHosted.Value);
             shards.Set(s.ShardsHosted.Value);

@@ -22,6 +22,12 @@ public sealed record NodeOptions
     public string? JwtSecret { get; init; }
     public string? AdminToken { get; init; }
 
+    /// <summary>The server API's bearer token (<c>--api-token</c>); null leaves <c>/api/v1</c> open.</summary>
+    public string? ApiToken { get; init; }
+
+    /// <summary>Where the node's rooms' events go (<c>--webhook-url</c>, <c>--webhook-secret</c>); null when no URL is set.</summary>
+    public Cluster.Webhooks.WebhookSettings? Webhooks { get; init; }
+
     /// <summary>Extra HOCON files (<c>--config</c>), layered over hocon/akkavoice.conf.</summary>
     public required IReadOnlyList<string> ConfigFiles { get; init; }
 
@@ -40,7 +46,8 @@ public sealed record NodeOptions
 
     /// <summary>The flags; each one's configuration key is its environment variable without <c>AKKAVOICE_</c>.</summary>
     private static readonly string[] Flags =
-        ["http-port", "bind", "akka-port", "hostname", "seeds", "routing", "jwt-secret", "admin-token", "config", "node-name"];
+        ["http-port", "bind", "akka-port", "hostname", "seeds", "routing", "jwt-secret", "admin-token", "config", "node-name",
+            "api-token", "webhook-url", "webhook-secret"];
 
     private static string KeyOf(string flag) => flag.Replace('-', '_').ToUpperInvariant();
 
@@ -95,6 +102,8 @@ public sealed record NodeOptions
             Seeds = seeds,
             JwtSecret = secret,
             AdminToken = Get(flags, "admin-token"),
+            ApiToken = Get(flags, "api-token"),
+            Webhooks = Cluster.Webhooks.WebhookSettings.From(Get(flags, "webhook-url"), Get(flags, "webhook-secret"), hocon),
             ConfigFiles = ConfigFilesOf(flags),
             NodeName = name,
             Roles = RolesOf(hocon, name),

@@ -14,9 +14,14 @@ public sealed class Security(NodeOptions options, IReadOnlyList<string> allowedO
         allowedOrigins.Count == 0 || StringValues.IsNullOrEmpty(origin) || allowedOrigins.Contains(origin.ToString(), StringComparer.OrdinalIgnoreCase);
 
     /// <summary>True when no admin token is set, or the request carries it as a bearer token.</summary>
-    public bool AdminAllowed(HttpRequest request)
+    public bool AdminAllowed(HttpRequest request) => Bearer(request, options.AdminToken);
+
+    /// <summary>True when no API token is set, or the request carries it as a bearer token.</summary>
+    public bool ApiAllowed(HttpRequest request) => Bearer(request, options.ApiToken);
+
+    private static bool Bearer(HttpRequest request, string? expected)
     {
-        if (options.AdminToken is not { Length: > 0 } token) return true;
+        if (expected is not { Length: > 0 } token) return true;
         var header = request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return false;
         var given = System.Text.Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim());

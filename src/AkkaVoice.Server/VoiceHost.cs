@@ -84,6 +84,9 @@ public static class VoiceHost
         builder.Services.AddSingleton<NodeStats>();
         builder.Services.AddSingleton(new Security(node, settings.Server.AllowedOrigins));
         builder.Services.AddSingleton<NodeLifecycle>();
+        builder.Services.AddSingleton<Api.ApiRooms>();
+        builder.Services.AddSingleton<Api.ApiUsers>();
+        builder.Services.AddSingleton<Api.RoomListing>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeLifecycle>());
 
         builder.Services.AddAkka("akkavoice", (akka, sp) =>
@@ -93,7 +96,7 @@ public static class VoiceHost
                 .WithRemoting(new RemoteOptions { HostName = node.Bind, PublicHostName = node.Hostname, Port = node.AkkaPort })
                 // Akka.Cluster.Hosting writes roles into HOCON as they are; a name role holds a ':' and must be quoted.
                 .WithClustering(new ClusterOptions { SeedNodes = [.. node.Seeds], Roles = [.. node.Roles.Select(r => $"\"{r}\"")] })
-                .WithVoiceNode(settings.Voice, sp.GetRequiredService<NodeStats>(), lifecycle.Started)
+                .WithVoiceNode(settings.Voice, sp.GetRequiredService<NodeStats>(), node.Webhooks, lifecycle.Started)
                 .AddStartup((system, _) => lifecycle.JoinAsync(system));
         });
 
@@ -103,6 +106,7 @@ public static class VoiceHost
         app.MapApp();
         app.MapVoiceSocket();
         app.MapAdmin();
+        Api.ApiEndpoints.MapApi(app);
         app.MapMetrics("/metrics", MetricsExport.Register(app.Services.GetRequiredService<NodeStats>()));
         return app;
     }

@@ -14,6 +14,7 @@ public sealed partial class GrafanaDashboardTests
         "akkavoice_connections", "akkavoice_rooms_hosted", "akkavoice_frames_delivered_total", "akkavoice_frames_dropped_total",
         "akkavoice_node_messages_sent_total", "akkavoice_frames_received_total", "akkavoice_node_text_messages_sent_total",
         "akkavoice_relay_latency_seconds_bucket", "akkavoice_shards_hosted", "akkavoice_shard_handoffs_total",
+        "akkavoice_webhooks_total", "akkavoice_webhook_queue",
     ];
 
     [GeneratedRegex("akkavoice_[a-z0-9_]+")]

@@ -34,9 +34,10 @@ public sealed class TestNode : IAsyncDisposable
     /// Starts a node with the flags the executable takes; <paramref name="hocon"/> overrides the project's
     /// HOCON (for example a smaller limit).
     /// </summary>
-    public static async Task<TestNode> StartAsync(string? jwtSecret = null, string? adminToken = null, string hocon = "", TestNode? seed = null)
+    public static async Task<TestNode> StartAsync(string? jwtSecret = null, string? adminToken = null, string hocon = "", TestNode? seed = null,
+        params string[] flags)
     {
-        List<string> args = ["--http-port", FreePort().ToString(), "--akka-port", FreePort().ToString()];
+        List<string> args = ["--http-port", FreePort().ToString(), "--akka-port", FreePort().ToString(), .. flags];
         if (jwtSecret is not null) args.AddRange(["--jwt-secret", jwtSecret]);
         if (adminToken is not null) args.AddRange(["--admin-token", adminToken]);
         if (seed is not null) args.AddRange(["--seeds", $"akka.tcp://akkavoice@127.0.0.1:{seed.Options.AkkaPort}"]);

@@ -60,11 +60,48 @@ public sealed class LocalRooms
 {
     private readonly ConcurrentDictionary<string, LocalRoom> rooms = new(StringComparer.Ordinal);
 
+    // The same rooms' ids in order, for the server API's room listing (RoomIndex): only written when a room
+    // gains its first local member or loses its last, never on the frame path.
+    private readonly SortedSet<string> sorted = new(StringComparer.Ordinal);
+
     public LocalRoom? Find(string room) => rooms.TryGetValue(room, out var local) ? local : null;
 
-    internal LocalRoom GetOrAdd(string room) => rooms.GetOrAdd(room, r => new LocalRoom(r));
+    internal LocalRoom GetOrAdd(string room)
+    {
+        if (rooms.TryGetValue(room, out var local)) return local;
+        local = rooms.GetOrAdd(room, r => new LocalRoom(r));
+        lock (sorted) sorted.Add(room);
+        return local;
+    }
 
-    internal void Remove(LocalRoom room) => rooms.TryRemove(new KeyValuePair<string, LocalRoom>(room.Room, room));
+    internal void Remove(LocalRoom room)
+    {
+        if (!rooms.TryRemove(new KeyValuePair<string, LocalRoom>(room.Room, room))) return;
+        lock (sorted) sorted.Remove(room.Room);
+    }
+
+    /// <summary>
+    /// At most <paramref name="limit"/> of these rooms' ids in ordinal order, after <paramref name="after"/> and starting
+    /// with <paramref name="prefix"/>: O(log rooms + limit).
+    /// </summary>
+    public string[] Page(string prefix, string after, int limit)
+    {
+        var from = string.CompareOrdinal(after, prefix) > 0 ? after : prefix;
+        var page = new List<string>(Math.Min(limit, 1024));
+        lock (sorted)
+        {
+            if (sorted.Count == 0 || string.CompareOrdinal(from, sorted.Max) > 0) return [];
+            var upper = sorted.Max!;
+            foreach (var room in sorted.GetViewBetween(from, upper))
+            {
+                if (!room.StartsWith(prefix, StringComparison.Ordinal)) break;
+                if (room == after) continue;
+                page.Add(room);
+                if (page.Count == limit) break;
+            }
+        }
+        return [.. page];
+    }
 
     /// <summary>Rooms with at least one local member.</summary>
     public int Count => rooms.Count;

@@ -122,6 +122,16 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
             if (!sessionsOf.TryGetValue(d.To, out var list)) return;
             foreach (var s in list) Tell(s, d.Json);
         });
+        Receive<DirectToUser>(d =>
+        {
+            var json = ServerMessages.Direct("system", d.Text);
+            Sender.Tell(new ConnectionsReached(d.User, ForEachSession(d.User, s => Tell(s, json))));
+        });
+        Receive<DisconnectUser>(d => Sender.Tell(new ConnectionsReached(d.User, ForEachSession(d.User, s =>
+        {
+            s.Outbound.RequestClose(ServerApiCloseCode, d.Reason);
+            log.Info("Connection {Session} of {User} closed by the server API", s.Id, s.User);
+        }))));
         Receive<UsersRegistered>(r =>
         {
             var shard = node.Directory.ShardOf(r.Users[0]);
@@ -145,6 +155,17 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>The close code of a connection the server API disconnected (PROTOCOL section 9): clients do not reconnect.</summary>
+    public const int ServerApiCloseCode = 4001;
+
+    /// <summary>Applies <paramref name="action"/> to each open connection of <paramref name="user"/> on this node; returns how many.</summary>
+    private int ForEachSession(string user, Action<Session> action)
+    {
+        if (!sessionsOf.TryGetValue(user, out var list)) return 0;
+        foreach (var s in list) action(s);
+        return list.Count;
+    }
 
     public static Props Props(VoiceNode node) => Akka.Actor.Props.Create(() => new NodeHub(node));
 

@@ -67,6 +67,7 @@ public sealed partial class RoomActor
         }
         ContinueSequence(rejoin.LastSeq);
         var renamed = new List<(uint, uint)>();
+        var back = new List<uint>();
         bool newNode = false;
         foreach (var m in rejoin.Members)
         {
@@ -82,6 +83,7 @@ public sealed partial class RoomActor
             Add(id, m.User, rejoin.Hub, rejoin.Relay, out var addedNode);
             control.Rejoin(id, m.User, m.Role == Roles.Host, m.Seat, rejoin.SeatsVersion);
             newNode |= addedNode;
+            back.Add(id);
         }
         foreach (var peer in rejoin.Peers)
         {
@@ -99,6 +101,12 @@ public sealed partial class RoomActor
         if (newNode) SendRoutes();
         // A rejoin after the start probe settled (a hub that saw the old room go) still tells of the rehoming.
         if (rebuilt && probing.Count == 0) ProbeSettled();
+        // A node whose rejoin comes after the room told the webhooks who it had brings members the application has
+        // not heard of since the rebuild: it hears of them now.
+        else if (probing.Count == 0)
+        {
+            foreach (var id in back) Raise(new RoomEvents.MemberJoined(room, Now(), id, members[id].User, control.RoleOf(id)));
+        }
     }
 
     /// <summary>A rebuilt room continues the sequence its members saw; the history before it is gone.</summary>

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
+using AkkaVoice.Cluster.Hub;
 using AkkaVoice.Cluster.Rooms;
 using AkkaVoice.Cluster.Users;
 using AkkaVoice.Protocol;
@@ -25,6 +26,9 @@ public sealed class WireSerializer : SerializerWithStringManifest
         DeleteManifest = "DL", DeletedManifest = "DD", ListMembersManifest = "LM", MemberPageManifest = "MP", KickManifest = "KU",
         MuteManifest = "MU", AffectedManifest = "UA", SetSeatManifest = "SS", SystemSayManifest = "YS", SaidSeqManifest = "SQ",
         VoiceRulesManifest = "VR", ControlManifest = "CQ", NodeTextManifest = "NT", ConfigManifest = "CF";
+
+    private const string FindUserManifest = "FU", UserNodesManifest = "UN", DirectToUserManifest = "DU", DisconnectUserManifest = "XU",
+        ReachedManifest = "CU", ListLocalRoomsManifest = "LL", LocalRoomPageManifest = "LP";
 
     private static readonly UTF8Encoding Utf8 = new(false, true);
 
@@ -60,6 +64,13 @@ public sealed class WireSerializer : SerializerWithStringManifest
         SendDirect => SendDirectManifest,
         DirectResult => DirectResultManifest,
         DirectText => DirectTextManifest,
+        FindUser => FindUserManifest,
+        UserNodes => UserNodesManifest,
+        DirectToUser => DirectToUserManifest,
+        DisconnectUser => DisconnectUserManifest,
+        ConnectionsReached => ReachedManifest,
+        ListLocalRooms => ListLocalRoomsManifest,
+        LocalRoomPage => LocalRoomPageManifest,
         GetRoomState => GetStateManifest,
         RoomState => StateManifest,
         RoomNotFound => NotFoundManifest,
@@ -184,6 +195,28 @@ public sealed class WireSerializer : SerializerWithStringManifest
                 case RoomConfig c:
                     RoomControlWire.WriteConfig(w, c);
                     break;
+                case FindUser f:
+                    w.Write(f.User);
+                    break;
+                case UserNodes n:
+                    w.Write(n.User); w.Write(n.Hubs.Length);
+                    foreach (var hub in n.Hubs) WriteRef(w, hub);
+                    break;
+                case DirectToUser d:
+                    w.Write(d.User); w.Write(d.Text);
+                    break;
+                case DisconnectUser d:
+                    w.Write(d.User); w.Write(d.Reason);
+                    break;
+                case ConnectionsReached c:
+                    w.Write(c.User); w.Write(c.Connections);
+                    break;
+                case ListLocalRooms l:
+                    w.Write(l.Prefix); w.Write(l.After); w.Write(l.Limit);
+                    break;
+                case LocalRoomPage p:
+                    WriteStrings(w, p.Rooms);
+                    break;
                 default:
                     if (!RoomApiWire.TryWrite(w, obj)) throw new ArgumentException($"{obj.GetType()} is not a wire message of AkkaVoice");
                     break;
@@ -236,6 +269,13 @@ public sealed class WireSerializer : SerializerWithStringManifest
             SendDirectManifest => new SendDirect(r.ReadString(), r.ReadString(), r.ReadString(), ReadOptional(r), r.ReadInt64()),
             DirectResultManifest => new DirectResult(r.ReadString(), r.ReadBoolean(), ReadOptional(r), r.ReadInt64()),
             DirectTextManifest => new DirectText(r.ReadString(), ReadBytes(r)),
+            FindUserManifest => new FindUser(r.ReadString()),
+            UserNodesManifest => ReadUserNodes(r),
+            DirectToUserManifest => new DirectToUser(r.ReadString(), r.ReadString()),
+            DisconnectUserManifest => new DisconnectUser(r.ReadString(), r.ReadString()),
+            ReachedManifest => new ConnectionsReached(r.ReadString(), r.ReadInt32()),
+            ListLocalRoomsManifest => new ListLocalRooms(r.ReadString(), r.ReadString(), r.ReadInt32()),
+            LocalRoomPageManifest => new LocalRoomPage(ReadStrings(r)),
             GetStateManifest => new GetRoomState(r.ReadString()),
             StateManifest => RoomApiWire.ReadState(r),
             NotFoundManifest => new RoomNotFound(r.ReadString(), r.ReadString()),
@@ -387,6 +427,14 @@ public sealed class WireSerializer : SerializerWithStringManifest
         bool? recovered = r.ReadByte() switch { 0 => null, 1 => false, _ => true };
         var view = RoomControlWire.ReadView(r);
         return new RoomJoined(room, request, member, seq, members, replay, recovered, view, RoomControlWire.ReadVoice(r));
+    }
+
+    private UserNodes ReadUserNodes(BinaryReader r)
+    {
+        var user = r.ReadString();
+        var hubs = new IActorRef[r.ReadInt32()];
+        for (int i = 0; i < hubs.Length; i++) hubs[i] = ReadRef(r);
+        return new UserNodes(user, hubs);
     }
 
     private static RoomInfo ReadInfo(BinaryReader r)

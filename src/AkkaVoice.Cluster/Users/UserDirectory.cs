@@ -36,6 +36,7 @@ public sealed class UserDirectory : ReceiveActor
             foreach (var user in hubsOf.Where(kv => kv.Value.Contains(g.Hub)).Select(kv => kv.Key).ToList()) Remove(user, g.Hub);
         });
         Receive<SendDirect>(OnDirect);
+        Receive<FindUser>(f => Sender.Tell(new UserNodes(f.User, hubsOf.TryGetValue(f.User, out var hubs) ? [.. hubs] : [])));
     }
 
     public static Props Props(NodeStats stats) => Akka.Actor.Props.Create(() => new UserDirectory(stats));
