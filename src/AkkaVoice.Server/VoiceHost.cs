@@ -68,6 +68,7 @@ public static class VoiceHost
         var settings = NodeSettings.Load(NodeSettings.AddSources(builder.Configuration, args).Build(), NodeSettings.DefaultHoconDirectory, hocon);
         var node = settings.Node;
         var contactPoint = Bootstrap.ContactPoint.Resolve(node, settings.Hocon);
+        var tls = node.TlsCert is { } certificate ? ClusterTls.Load(certificate, node.TlsCertPassword) : null;
 
         builder.Host.UseSerilog();
         builder.WebHost.UseUrls(contactPoint is null
@@ -90,7 +91,7 @@ public static class VoiceHost
         {
             var lifecycle = sp.GetRequiredService<NodeLifecycle>();
             akka.AddHocon(settings.Hocon, HoconAddMode.Append)
-                .WithRemoting(new RemoteOptions { HostName = node.Bind, PublicHostName = node.Hostname, Port = node.AkkaPort })
+                .WithRemoting(RemoteOptionsOf(node, tls))
                 // Akka.Cluster.Hosting writes roles into HOCON as they are; a name role holds a ':' and must be quoted.
                 .WithClustering(new ClusterOptions { SeedNodes = [.. node.Seeds], Roles = [.. node.Roles.Select(r => $"\"{r}\"")] })
                 .WithVoiceNode(settings.Voice, sp.GetRequiredService<NodeStats>(), lifecycle.Started)
@@ -105,6 +106,17 @@ public static class VoiceHost
         app.MapAdmin();
         app.MapMetrics("/metrics", MetricsExport.Register(app.Services.GetRequiredService<NodeStats>()));
         return app;
+    }
+
+    private static RemoteOptions RemoteOptionsOf(NodeOptions node, ClusterTls? tls)
+    {
+        var remote = new RemoteOptions { HostName = node.Bind, PublicHostName = node.Hostname, Port = node.AkkaPort };
+        if (tls is not null)
+        {
+            remote.EnableSsl = true;
+            remote.Ssl = tls.Options();
+        }
+        return remote;
     }
 
     private static void ConfigureLogging()
