@@ -75,6 +75,8 @@ public static class VoiceHost
             ? [$"http://{node.Bind}:{node.HttpPort}"]
             : [$"http://{node.Bind}:{node.HttpPort}", contactPoint.BindUrl]);
         builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = settings.Server.InlineIo);
+        // A request that has not sent its headers by then is dropped; it never held a connection slot (EdgeLimits).
+        builder.WebHost.ConfigureKestrel(k => k.Limits.RequestHeadersTimeout = settings.Server.RequestHeadersTimeout);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Server.ShutdownTimeout);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(node);
@@ -82,6 +84,7 @@ public static class VoiceHost
         builder.Services.AddSingleton(new Cluster.Directory.RoomDirectory(settings.Voice.ShardCount));
         builder.Services.AddSingleton(settings.Server);
         builder.Services.AddSingleton<Connections>();
+        builder.Services.AddSingleton<EdgeLimits>();
         builder.Services.AddSingleton<NodeStats>();
         builder.Services.AddSingleton(new Security(node, settings.Server.AllowedOrigins));
         builder.Services.AddSingleton<NodeLifecycle>();
