@@ -29,13 +29,15 @@ public sealed class ClusterTls
     public IReadOnlyList<X509Certificate2> Anchors => [.. anchors];
 
     /// <summary>
-    /// Reads <paramref name="path"/>: the one certificate with a private key is the node's, and every other
-    /// certificate of its chain in the file is an anchor. A certificate that is not self-signed needs its
-    /// CA in the file (scripts/make-cluster-cert.sh writes it there); otherwise the file is refused.
+    /// Reads <paramref name="path"/>: the one certificate with a private key is the node's; its CA (the root
+    /// of its chain in the file) is an anchor, and so is every other self-signed CA certificate in the file
+    /// (a second CA during a CA rotation). A certificate that is not self-signed needs its CA in the file
+    /// (scripts/make-cluster-cert.sh writes it there); otherwise the file is refused.
     /// </summary>
     public static ClusterTls Load(string path, string? password)
     {
         X509Certificate2Collection all;
+        if (!File.Exists(path)) throw new ArgumentException($"--tls-cert {path} cannot be read: no such file");
         try
         {
             all = X509CertificateLoader.LoadPkcs12CollectionFromFile(path, password, X509KeyStorageFlags.Exportable);
@@ -65,6 +67,12 @@ public sealed class ClusterTls
                 throw new ArgumentException($"--tls-cert {path}: the certificate {own.Subject} does not chain to a CA certificate in the same file " +
                     $"({string.Join(", ", chain.ChainStatus.Select(s => s.Status))}); put the cluster CA certificate in it (scripts/make-cluster-cert.sh does)");
             anchors.Add(chain.ChainElements[^1].Certificate);
+        }
+        foreach (var other in all)
+        {
+            if (other != own && IsSelfSigned(other) && other.Extensions.OfType<X509BasicConstraintsExtension>().Any(b => b.CertificateAuthority)
+                && !anchors.Contains(other))
+                anchors.Add(other);
         }
         return new ClusterTls(own, anchors);
     }
