@@ -37,13 +37,13 @@ public sealed record NodeOptions
     public bool AllowInsecureRemoting { get; init; }
 
     /// <summary>Most WebSockets this node holds (<c>--max-connections</c>).</summary>
-    public int MaxConnections { get; init; } = int.MaxValue;
+    public required int MaxConnections { get; init; }
 
     /// <summary>Most WebSockets one client address holds (<c>--max-connections-per-ip</c>); 0: no limit.</summary>
-    public int MaxConnectionsPerIp { get; init; }
+    public required int MaxConnectionsPerIp { get; init; }
 
     /// <summary>Proxies whose <c>X-Forwarded-For</c> names the client (<c>--trusted-proxies</c>).</summary>
-    public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; init; } = [];
+    public required IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; init; }
 
     /// <summary>Extra HOCON files (<c>--config</c>), layered over hocon/akkavoice.conf.</summary>
     public required IReadOnlyList<string> ConfigFiles { get; init; }
