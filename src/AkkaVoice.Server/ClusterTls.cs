@@ -25,9 +25,6 @@ public sealed class ClusterTls
     /// <summary>The certificate this node presents (with its private key).</summary>
     public X509Certificate2 Certificate { get; }
 
-    /// <summary>The certificates a peer's certificate may chain to: the file's CA certificates, or the node's own when it is self-signed.</summary>
-    public IReadOnlyList<X509Certificate2> Anchors => [.. anchors];
-
     /// <summary>
     /// Reads <paramref name="path"/>: the one certificate with a private key is the node's; its CA (the root
     /// of its chain in the file) is an anchor, and so is every other self-signed CA certificate in the file

@@ -37,9 +37,6 @@ public sealed class EdgeLimits(NodeOptions options, NodeStats stats)
         return new Slot(this, client);
     }
 
-    /// <summary>Connections held by <paramref name="client"/> (0 when the per-address limit is off).</summary>
-    public int HeldBy(IPAddress client) => perAddress.TryGetValue(client, out var n) ? n : 0;
-
     /// <summary>
     /// The client's address: the peer's, or, when the peer is a trusted proxy, the right-most address of
     /// <c>X-Forwarded-For</c> that is not itself a trusted proxy (the left-most when all are).
