@@ -20,7 +20,9 @@ RUN dotnet publish src/AkkaVoice.Server -c Release -o /app --no-restore
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /app .
-# Listen on every interface inside the container (the node's default is loopback only).
+# Listen on every interface inside the container (the node's default is loopback only). Remoting then
+# needs the cluster certificate (AKKAVOICE_TLS_CERT, AKKAVOICE_TLS_CERT_PASSWORD_FILE; k8s/ mounts it):
+# without it the node refuses to start, unless AKKAVOICE_ALLOW_INSECURE_REMOTING=true (a local trial).
 ENV AKKAVOICE_BIND=0.0.0.0
 # The node picks its own ports (AKKAVOICE_HTTP_PORT); keep the base image's 8080 default from competing.
 ENV ASPNETCORE_HTTP_PORTS=

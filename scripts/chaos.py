@@ -45,7 +45,8 @@ class Cluster:
         self.pauses = {i: [] for i in range(self.size)}
 
     def address(self, i):
-        return f"akka.tcp://akkavoice@127.0.0.1:{self.akka[i]}"
+        scheme = "akka.ssl.tcp" if os.environ.get("CLUSTER_TLS_CERT") else "akka.tcp"
+        return f"{scheme}://akkavoice@127.0.0.1:{self.akka[i]}"
 
     def pid(self, i):
         with open(os.path.join(RUN, f"node-{i}.pid")) as f:

@@ -16,7 +16,10 @@
 # Environment: HTTP_BASE_PORT (5000), AKKA_BASE_PORT (4053), READY_TIMEOUT (90), STOP_TIMEOUT (45),
 # NODE_ENV_<i>="VAR=value ..." extra environment for node i (for example DOTNET_gcServer=1),
 # NODE_WRAP_<i>="command ..." a command that runs node i (for example "setpriv --reuid=65534 --regid=65534
-# --clear-groups" to run it as another user, which scripts/chaos.sh needs to cut it off with firewall rules).
+# --clear-groups" to run it as another user, which scripts/chaos.sh needs to cut it off with firewall rules),
+# NODE_ARGS="--flag value ..." extra flags for every node,
+# CLUSTER_TLS_CERT=DIR mutual TLS on remoting: every node presents DIR/cluster.p12 with the password in
+# DIR/cluster.password (as scripts/make-cluster-cert.sh DIR writes them; made there when missing).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,7 +32,7 @@ STOP_TIMEOUT="${STOP_TIMEOUT:-45}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 usage() {
-    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -119,6 +122,12 @@ launch() {
     local i="$1" routing="$2" seeds="$3"
     local args=(--http-port $((HTTP_BASE_PORT + i)) --akka-port $((AKKA_BASE_PORT + i)) --routing "$routing" --node-name "node-$i")
     [ -n "$seeds" ] && args+=(--seeds "$seeds")
+    if [ -n "${CLUSTER_TLS_CERT:-}" ]; then
+        [ -f "$CLUSTER_TLS_CERT/cluster.p12" ] || "$ROOT/scripts/make-cluster-cert.sh" "$CLUSTER_TLS_CERT" >&2
+        args+=(--tls-cert "$CLUSTER_TLS_CERT/cluster.p12" --tls-cert-password-file "$CLUSTER_TLS_CERT/cluster.password")
+    fi
+    # shellcheck disable=SC2206 # NODE_ARGS is a list of words
+    [ -n "${NODE_ARGS:-}" ] && args+=($NODE_ARGS)
     local extra_var="NODE_ENV_$i" wrap_var="NODE_WRAP_$i"
     # shellcheck disable=SC2086 # word splitting of VAR=value pairs and of the wrapper command is intended
     (cd "$ROOT" && exec env ${!extra_var:-} ${!wrap_var:-} dotnet "$SERVER_DLL" "${args[@]}" </dev/null >>"$RUN_DIR/node-$i.log" 2>&1) &

@@ -55,6 +55,12 @@ public sealed class NodeStats
     /// <summary>Rejoins this node's hub started: one per room and node each time a room moves or restarts (repeats of an unanswered one not counted).</summary>
     public StatCounter Rejoins { get; } = new();
 
+    /// <summary>WebSocket upgrades refused with 503 because the node held --max-connections.</summary>
+    public StatCounter ConnectionsRefusedNodeLimit { get; } = new();
+
+    /// <summary>WebSocket upgrades refused with 503 because the client's address held --max-connections-per-ip.</summary>
+    public StatCounter ConnectionsRefusedPerIp { get; } = new();
+
     /// <summary>Text messages refused by the per-connection text rate limit.</summary>
     public StatCounter TextRateLimited { get; } = new();
 

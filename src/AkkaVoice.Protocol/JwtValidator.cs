@@ -42,10 +42,11 @@ public sealed record JwtIdentity(string User, IReadOnlyList<string>? Rooms, IRea
 }
 
 /// <summary>
-/// Validates compact HS256 JSON Web Tokens against one shared secret. The signature is checked by
-/// <c>Microsoft.IdentityModel.JsonWebTokens</c>, configured to accept only <c>alg: HS256</c>, so a token cannot
-/// choose a weaker or different algorithm (<c>none</c>, HS384/HS512, or an asymmetric one whose public key would
-/// be mistaken for the HMAC secret). Before that the token is read strictly here, for what the library lets
+/// Validates compact JSON Web Tokens: HS256 against one shared secret, and RS256 and ES256 (P-256) against the
+/// public keys of an identity provider (<see cref="JwtKeys"/>). The signature is checked by
+/// <c>Microsoft.IdentityModel.JsonWebTokens</c>, configured to accept only the algorithms of the keys it was
+/// given, and each key only for its own algorithm, so a token cannot choose a weaker or different algorithm
+/// (<c>none</c>, HS384/HS512, or HS256 with a public key mistaken for the HMAC secret). Before that the token is read strictly here, for what the library lets
 /// through: three parts, each in its one canonical base64url spelling; JSON objects without duplicate names (so
 /// no two parsers can disagree on which <c>alg</c> or <c>exp</c> counts); <c>alg</c> spelled exactly; no
 /// <c>crit</c> header; and the claims AkkaVoice gives meaning to (<c>sub</c>, <c>exp</c>, <c>nbf</c>, <c>rooms</c>).
@@ -73,20 +74,45 @@ public sealed class JwtValidator
     private readonly JsonWebTokenHandler _handler = new() { MaximumTokenSizeInBytes = MaxTokenLength };
     private readonly TokenValidationParameters _parameters;
     private readonly TimeProvider _time;
+    private readonly string[] _algorithms;
+    private readonly string _algorithmError;
 
     /// <summary>Creates a validator whose HMAC key is the UTF-8 encoding of <paramref name="secret"/>.</summary>
     /// <exception cref="ArgumentException">The secret is null, empty, or shorter than <see cref="MinSecretBytes"/> bytes.</exception>
-    public JwtValidator(string secret, TimeProvider? time = null)
+    public JwtValidator(string secret, TimeProvider? time = null) : this(secret ?? throw new ArgumentNullException(nameof(secret)), null, time)
     {
-        ArgumentException.ThrowIfNullOrEmpty(secret);
-        var key = Encoding.UTF8.GetBytes(secret);
-        if (key.Length < MinSecretBytes)
-            throw new ArgumentException($"the JWT secret must be at least {MinSecretBytes} bytes (HS256 needs a 256-bit key), not {key.Length}", nameof(secret));
+    }
+
+    /// <summary>
+    /// Creates a validator for HS256 with <paramref name="secret"/> (when given) and for RS256/ES256 with
+    /// <paramref name="keys"/> (when given); at least one of the two.
+    /// </summary>
+    public JwtValidator(string? secret, JwtKeys? keys, TimeProvider? time = null)
+    {
+        var signing = new List<SecurityKey>();
+        var algorithms = new List<string>();
+        if (secret is not null)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(secret);
+            var key = Encoding.UTF8.GetBytes(secret);
+            if (key.Length < MinSecretBytes)
+                throw new ArgumentException($"the JWT secret must be at least {MinSecretBytes} bytes (HS256 needs a 256-bit key), not {key.Length}", nameof(secret));
+            signing.Add(new SymmetricSecurityKey(key));
+            algorithms.Add(SecurityAlgorithms.HmacSha256);
+        }
+        if (keys is not null)
+        {
+            signing.AddRange(keys.Keys);
+            algorithms.AddRange(keys.Algorithms);
+        }
+        if (signing.Count == 0) throw new ArgumentException("a JWT validator needs a secret or public keys");
+        _algorithms = [.. algorithms];
+        _algorithmError = $"token alg must be {string.Join(" or ", _algorithms)}";
         _time = time ?? TimeProvider.System;
         _parameters = new TokenValidationParameters
         {
-            IssuerSigningKey = new SymmetricSecurityKey(key),
-            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            IssuerSigningKeys = signing,
+            ValidAlgorithms = _algorithms,
             RequireSignedTokens = true,
             ValidateIssuer = false,
             ValidateAudience = false,
@@ -113,8 +139,8 @@ public sealed class JwtValidator
         using var header = ParseObject(parts[0]);
         if (header is null) return Fail(out error, "token header is not a JSON object");
         var root = header.RootElement;
-        if (!root.TryGetProperty("alg", out var alg) || alg.ValueKind != JsonValueKind.String || !alg.ValueEquals(SecurityAlgorithms.HmacSha256))
-            return Fail(out error, "token alg must be HS256");
+        if (!root.TryGetProperty("alg", out var alg) || alg.ValueKind != JsonValueKind.String || !_algorithms.Any(a => alg.ValueEquals(a)))
+            return Fail(out error, _algorithmError);
         // RFC 7515 requires refusing a token whose critical extensions are not understood; none are.
         if (root.TryGetProperty("crit", out _)) return Fail(out error, "token header has unsupported crit extensions");
 
@@ -125,14 +151,14 @@ public sealed class JwtValidator
         var identity = ReadClaims(payload.RootElement, out error);
         if (identity is null) return null;
 
-        // A symmetric key and no metadata to fetch: the library's validation completes synchronously.
+        // Keys held in memory and no metadata to fetch: the library's validation completes synchronously.
         var result = _handler.ValidateTokenAsync(token, _parameters).GetAwaiter().GetResult();
         if (result.IsValid) return identity;
         // The library's messages may carry token content, so only the kind of failure is reported.
         return Fail(out error, result.Exception switch
         {
             SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "token signature does not match",
-            SecurityTokenInvalidAlgorithmException => "token alg must be HS256",
+            SecurityTokenInvalidAlgorithmException => _algorithmError,
             _ => "token is malformed",
         });
     }

@@ -32,6 +32,8 @@ public static class MetricsExport
         var textLimited = factory.CreateCounter("akkavoice_text_rate_limited_total", "Client text messages refused by the per-connection text rate limit.");
         var batches = factory.CreateCounter("akkavoice_node_batches_sent_total",
             "Messages this node's relay outbox sent to other nodes' relays, each carrying one or more voice frames (frames per message = akkavoice_node_messages_sent_total / this).");
+        var refused = factory.CreateCounter("akkavoice_connections_refused_total",
+            "WebSocket upgrades refused with 503 by an edge limit: max-connections (the node's) or max-connections-per-ip (one client address's).", "reason");
         var relayed = factory.CreateCounter("akkavoice_relay_frames_received_total", "Voice frame messages that reached this node's relay.");
         var webhooks = factory.CreateCounter("akkavoice_webhooks_total",
             "Webhook events by event and outcome: delivered (a 2xx), retried (an attempt failed and will be retried), dropped (given up after give-up-after, or pushed out of a full queue); per URL.",
@@ -64,6 +66,8 @@ public static class MetricsExport
             directoryUsers.Set(s.DirectoryUsers.Value);
             batches.IncTo(s.NodeBatchesSent.Value);
             relayed.IncTo(s.RelayFramesReceived.Value);
+            refused.WithLabels("max-connections").IncTo(s.ConnectionsRefusedNodeLimit.Value);
+            refused.WithLabels("max-connections-per-ip").IncTo(s.ConnectionsRefusedPerIp.Value);
         });
         return registry;
     }

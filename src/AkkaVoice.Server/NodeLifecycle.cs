@@ -74,7 +74,7 @@ public sealed partial class NodeLifecycle(NodeSettings settings, Connections con
         }
 
         LogStarted(cluster.SelfAddress.ToString(), joining, settings.Voice.Routing.ToString());
-        if (settings.Node.JwtSecret is null) LogAuthenticationOff();
+        if (settings.Node is { JwtSecret: null, JwtPublicKey: null, JwtJwksFile: null }) LogAuthenticationOff();
         cluster.RegisterOnMemberUp(() => _ = WaitForShardRegionAsync());
     }
 

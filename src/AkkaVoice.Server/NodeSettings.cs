@@ -15,7 +15,7 @@ public sealed record NodeSettings(NodeOptions Node, VoiceSettings Voice, ServerS
     public static IConfigurationBuilder AddSources(IConfigurationBuilder configuration, string[] args)
     {
         NodeOptions.CheckArguments(args);
-        return configuration.AddEnvironmentVariables("AKKAVOICE_").AddCommandLine(args, NodeOptions.SwitchMappings);
+        return configuration.AddEnvironmentVariables("AKKAVOICE_").AddCommandLine(NodeOptions.ExpandSwitches(args), NodeOptions.SwitchMappings);
     }
 
     /// <summary>The settings of a node started with <paramref name="args"/> in this process's environment.</summary>

@@ -27,6 +27,9 @@ public sealed record ServerSettings
     /// <summary>How long one readiness probe of the room shard region waits before it asks again.</summary>
     public required TimeSpan ReadyProbeTimeout { get; init; }
 
+    /// <summary>How long Kestrel waits for a request's headers (<c>akkavoice.request-headers-timeout</c>).</summary>
+    public required TimeSpan RequestHeadersTimeout { get; init; }
+
     public static ServerSettings FromConfig(Config config)
     {
         var c = new HoconSettings(config, "akkavoice");
@@ -39,6 +42,7 @@ public sealed record ServerSettings
             ShutdownTimeout = shutdown.PositiveDuration("timeout"),
             AdminQueryTimeout = c.PositiveDuration("admin-query-timeout"),
             ReadyProbeTimeout = c.PositiveDuration("ready-probe-timeout"),
+            RequestHeadersTimeout = c.PositiveDuration("request-headers-timeout"),
         };
         var phase = new HoconSettings(config, "akka.coordinated-shutdown.phases.before-service-unbind").PositiveDuration("timeout");
         if (settings.CloseTimeout >= phase)

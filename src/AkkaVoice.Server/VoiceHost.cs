@@ -68,12 +68,15 @@ public static class VoiceHost
         var settings = NodeSettings.Load(NodeSettings.AddSources(builder.Configuration, args).Build(), NodeSettings.DefaultHoconDirectory, hocon);
         var node = settings.Node;
         var contactPoint = Bootstrap.ContactPoint.Resolve(node, settings.Hocon);
+        var tls = node.TlsCert is { } certificate ? ClusterTls.Load(certificate, node.TlsCertPassword) : null;
 
         builder.Host.UseSerilog();
         builder.WebHost.UseUrls(contactPoint is null
             ? [$"http://{node.Bind}:{node.HttpPort}"]
             : [$"http://{node.Bind}:{node.HttpPort}", contactPoint.BindUrl]);
         builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = settings.Server.InlineIo);
+        // A request that has not sent its headers by then is dropped; it never held a connection slot (EdgeLimits).
+        builder.WebHost.ConfigureKestrel(k => k.Limits.RequestHeadersTimeout = settings.Server.RequestHeadersTimeout);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Server.ShutdownTimeout);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(node);
@@ -81,6 +84,7 @@ public static class VoiceHost
         builder.Services.AddSingleton(new Cluster.Directory.RoomDirectory(settings.Voice.ShardCount));
         builder.Services.AddSingleton(settings.Server);
         builder.Services.AddSingleton<Connections>();
+        builder.Services.AddSingleton<EdgeLimits>();
         builder.Services.AddSingleton<NodeStats>();
         builder.Services.AddSingleton(new Security(node, settings.Server.AllowedOrigins));
         builder.Services.AddSingleton<NodeLifecycle>();
@@ -93,7 +97,7 @@ public static class VoiceHost
         {
             var lifecycle = sp.GetRequiredService<NodeLifecycle>();
             akka.AddHocon(settings.Hocon, HoconAddMode.Append)
-                .WithRemoting(new RemoteOptions { HostName = node.Bind, PublicHostName = node.Hostname, Port = node.AkkaPort })
+                .WithRemoting(RemoteOptionsOf(node, tls))
                 // Akka.Cluster.Hosting writes roles into HOCON as they are; a name role holds a ':' and must be quoted.
                 .WithClustering(new ClusterOptions { SeedNodes = [.. node.Seeds], Roles = [.. node.Roles.Select(r => $"\"{r}\"")] })
                 .WithVoiceNode(settings.Voice, sp.GetRequiredService<NodeStats>(), node.Webhooks, lifecycle.Started)
@@ -109,6 +113,17 @@ public static class VoiceHost
         Api.ApiEndpoints.MapApi(app);
         app.MapMetrics("/metrics", MetricsExport.Register(app.Services.GetRequiredService<NodeStats>()));
         return app;
+    }
+
+    private static RemoteOptions RemoteOptionsOf(NodeOptions node, ClusterTls? tls)
+    {
+        var remote = new RemoteOptions { HostName = node.Bind, PublicHostName = node.Hostname, Port = node.AkkaPort };
+        if (tls is not null)
+        {
+            remote.EnableSsl = true;
+            remote.Ssl = tls.Options();
+        }
+        return remote;
     }
 
     private static void ConfigureLogging()

@@ -25,7 +25,7 @@ public static partial class WebSocketEndpoint
     }
 
     private static async Task HandleAsync(HttpContext context, NodeLifecycle akka, Connections connections, NodeOptions options,
-        Security security, ILogger<SocketConnection> logger)
+        Security security, EdgeLimits edge, ILogger<SocketConnection> logger)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -35,6 +35,14 @@ public static partial class WebSocketEndpoint
         if (akka.Stopping || !akka.Ready)
         {
             await Results.Problem("this node is not ready for connections", statusCode: 503).ExecuteAsync(context);
+            return;
+        }
+        var client = edge.ClientOf(context);
+        using var slot = edge.TryTake(client, out var full);
+        if (slot is null)
+        {
+            // Not logged: a flood of refusals would be one line each; akkavoice_connections_refused_total counts them.
+            await Results.Problem(full, statusCode: 503).ExecuteAsync(context);
             return;
         }
         if (!security.OriginAllowed(context.Request.Headers.Origin))
@@ -83,7 +91,7 @@ public static partial class WebSocketEndpoint
         var session = new Session(akka.Node, user, identity);
         var connection = new SocketConnection(socket, stream, session, logger);
         connections.Add(connection);
-        LogOpened(logger, session.Id, user, context.Connection.RemoteIpAddress?.ToString() ?? "?");
+        LogOpened(logger, session.Id, user, client.ToString());
         try
         {
             await connection.RunAsync();

@@ -61,7 +61,7 @@ public sealed class AuthenticationTests(SecuredNode fixture) : IClassFixture<Sec
         { "without exp", Jwt.Sign(SecuredNode.Secret, new { alg = "HS256" }, new { sub = "alice" }) },
         { "alg HS384", Jwt.Sign(SecuredNode.Secret, new { alg = "HS384" }, new { sub = "alice", exp = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds() }) },
         { "alg RS256", Jwt.Sign(SecuredNode.Secret, new { alg = "RS256" }, new { sub = "alice", exp = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds() }) },
-        { "not yet valid", Jwt.Sign(SecuredNode.Secret, new { alg = "HS256" }, new { sub = "alice", exp = DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds(), nbf = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds() }) },
+        { "not yet valid", Jwt.Sign(SecuredNode.Secret, new { alg = "HS256" }, new { sub = "alice", exp = DateTimeOffset.UtcNow.AddHours(2).ToUnixTimeSeconds(), nbf = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds() }) },
         { "not a jwt", "abc.def" },
     };
 

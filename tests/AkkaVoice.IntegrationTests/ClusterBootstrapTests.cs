@@ -23,7 +23,7 @@ public sealed class ClusterBootstrapTests
         var plain = NodeSettings.FromArgs([]);
         Assert.Null(ContactPoint.Resolve(plain.Node, plain.Hocon));
 
-        var kubernetes = NodeSettings.FromArgs(["--config", "kubernetes.conf", "--hostname", "10.1.0.10", "--bind", "0.0.0.0"]);
+        var kubernetes = NodeSettings.FromArgs(["--config", "kubernetes.conf", "--hostname", "10.1.0.10", "--bind", "0.0.0.0", "--tls-cert", "/etc/akkavoice/cluster-cert/cluster.p12"]);
         var contactPoint = ContactPoint.Resolve(kubernetes.Node, kubernetes.Hocon);
         Assert.NotNull(contactPoint);
         Assert.Equal(new Uri("http://10.1.0.10:8558/"), contactPoint.SelfBaseUri);

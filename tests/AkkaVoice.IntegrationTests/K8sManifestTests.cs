@@ -26,6 +26,7 @@ public sealed class K8sManifestTests(ITestOutputHelper output)
         Assert.Single(m.OfKind("RoleBinding"));
         Assert.Single(m.OfKind("PodDisruptionBudget"));
         Assert.Single(m.OfKind("Ingress"));
+        Assert.Single(m.OfKind("NetworkPolicy"));
         // Secret values never live in the repository: the base only refers to the Secret.
         Assert.Empty(m.OfKind("Secret"));
     }
@@ -63,6 +64,53 @@ public sealed class K8sManifestTests(ITestOutputHelper output)
             .ToHashSet();
         Assert.Superset(ports.Values.ToHashSet(), exposed);
         Assert.Contains(dockerfile, l => l.Trim() == "ENV AKKAVOICE_BIND=0.0.0.0");
+    }
+
+    [Fact]
+    public void Remoting_and_management_are_open_only_to_the_apps_own_pods_and_http_to_anyone()
+    {
+        if (Manifests() is not { } m) return;
+        var policy = Assert.Single(m.OfKind("NetworkPolicy"));
+        var podLabels = Assert.Single(m.OfKind("StatefulSet")).Map("spec.template.metadata.labels")!;
+        Assert.Equal(podLabels["app.kubernetes.io/name"], policy.Map("spec.podSelector.matchLabels")!["app.kubernetes.io/name"]);
+        Assert.Equal(["Ingress"], policy.Strings("spec.policyTypes"));
+        var ports = ContainerPorts(m);
+        var rules = policy.List("spec.ingress");
+        int Port(Node p) => int.TryParse(p.Str("port"), out var n) ? n : ports[p.Str("port")!];
+
+        // Every container port is covered by exactly one rule; only HTTP's rule has no source restriction.
+        var open = Assert.Single(rules, r => r.List("from").Count == 0);
+        Assert.Equal([ports["http"]], open.List("ports").Select(Port));
+        var own = Assert.Single(rules, r => r.List("from").Count > 0);
+        var from = Assert.Single(own.List("from"));
+        Assert.Equal(podLabels["app.kubernetes.io/name"], from.Map("podSelector.matchLabels")!["app.kubernetes.io/name"]);
+        Assert.Null(from.Map("namespaceSelector"));
+        Assert.Equal(new[] { ports["akka"], ports["management"] }.Order(), own.List("ports").Select(Port).Order());
+    }
+
+    [Fact]
+    public void The_cluster_certificate_comes_from_a_secret_mounted_as_files()
+    {
+        if (Manifests() is not { } m) return;
+        var container = Container(m);
+        var env = container.List("env").ToDictionary(e => e.Str("name")!, e => e.Str("value"));
+        var mount = Assert.Single(container.List("volumeMounts"), v => v.Str("name") == "cluster-cert");
+        Assert.Equal("true", mount.Str("readOnly"));
+        Assert.Equal(mount.Str("mountPath") + "/cluster.p12", env["AKKAVOICE_TLS_CERT"]);
+        Assert.Equal(mount.Str("mountPath") + "/cluster.password", env["AKKAVOICE_TLS_CERT_PASSWORD_FILE"]);
+        Assert.Equal("0.0.0.0", env["AKKAVOICE_BIND"]);
+        Assert.DoesNotContain("AKKAVOICE_ALLOW_INSECURE_REMOTING", env.Keys);
+        var set = Assert.Single(m.OfKind("StatefulSet"));
+        var volume = Assert.Single(set.List("spec.template.spec.volumes"), v => v.Str("name") == "cluster-cert");
+        Assert.Equal("akkavoice-cluster-cert", volume.Str("secret.secretName"));
+        Assert.Null(volume.Str("secret.optional"));
+        Assert.Equal(set.Str("spec.template.spec.securityContext.runAsGroup"), set.Str("spec.template.spec.securityContext.fsGroup"));
+
+        // The example Secret names the keys the pod reads, and stays out of the base.
+        var example = File.ReadAllText(Path.Combine(m.Root, "k8s", "cluster-cert.example.yaml"));
+        Assert.Contains("name: akkavoice-cluster-cert", example);
+        Assert.Contains("cluster.p12:", example);
+        Assert.Contains("cluster.password:", example);
     }
 
     [Fact]

@@ -29,6 +29,16 @@ public sealed class NodeProcess : IAsyncDisposable
     public HttpClient Http { get; }
     public string Log { get { lock (log) return log.ToString(); } }
     public bool HasExited => process.HasExited;
+
+    /// <summary>The process's resident memory, from /proc.</summary>
+    public long RssBytes
+    {
+        get
+        {
+            var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+    }
     public int ExitCode => process.ExitCode;
 
     /// <summary>Starts a node on free ports; with <paramref name="seed"/> it joins that node's cluster.</summary>

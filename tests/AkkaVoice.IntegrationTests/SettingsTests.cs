@@ -68,6 +68,57 @@ public sealed class SettingsTests
             File.Delete(file);
         }
     }
+
+    [Fact]
+    public void Each_secret_comes_from_its_flag_or_its_file_not_both()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"akkavoice-secret-{Guid.NewGuid():N}");
+        File.WriteAllText(file, "an-admin-token-read-from-a-file\r\n");
+        try
+        {
+            Assert.Equal("an-admin-token-read-from-a-file", NodeSettings.FromArgs(["--admin-token-file", file]).Node.AdminToken);
+            Assert.Equal("give --admin-token or --admin-token-file, not both", Refusal("--admin-token", "x", "--admin-token-file", file));
+            foreach (var secret in NodeOptions.Secrets.Where(s => s is not ("api-token" or "webhook-secret")))
+                Assert.StartsWith($"--{secret}-file {file}.missing cannot be read", Refusal($"--{secret}-file", file + ".missing"));
+            File.WriteAllText(file, "\n");
+            Assert.EndsWith("is empty", Refusal("--tls-cert-password-file", file));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Remoting_in_clear_off_loopback_needs_allow_insecure_remoting_and_a_bare_switch_turns_it_on()
+    {
+        var refusal = Refusal("--bind", "0.0.0.0");
+        Assert.Contains("--tls-cert", refusal);
+        Assert.Contains("--allow-insecure-remoting", refusal);
+        Assert.True(NodeSettings.FromArgs(["--bind", "0.0.0.0", "--allow-insecure-remoting"]).Node.AllowInsecureRemoting);
+        Assert.True(NodeSettings.FromArgs(["--allow-insecure-remoting", "--bind", "10.1.2.3"]).Node.AllowInsecureRemoting);
+        Assert.False(NodeSettings.FromArgs(["--bind", "::1"]).Node.AllowInsecureRemoting);
+        Assert.Contains("--tls-cert", Refusal("--bind", "10.1.2.3", "--allow-insecure-remoting=false"));
+    }
+
+    [Fact]
+    public void Edge_limits_and_trusted_proxies_bind_with_their_defaults()
+    {
+        var defaults = NodeSettings.FromArgs([]).Node;
+        Assert.Equal(50_000, defaults.MaxConnections);
+        Assert.Equal(0, defaults.MaxConnectionsPerIp);
+        Assert.Empty(defaults.TrustedProxies);
+        var set = NodeSettings.FromArgs(["--max-connections", "10", "--max-connections-per-ip=2", "--trusted-proxies", "10.0.0.0/8, 192.0.2.1"]).Node;
+        Assert.Equal((10, 2), (set.MaxConnections, set.MaxConnectionsPerIp));
+        Assert.True(set.TrustedProxies[1].Contains(System.Net.IPAddress.Parse("192.0.2.1")));
+        Assert.StartsWith("--trusted-proxies must list", Refusal("--trusted-proxies", "proxy.local"));
+        Assert.StartsWith("--max-connections must be", Refusal("--max-connections", "0"));
+    }
+
+    [Fact]
+    public void TLS_seeds_written_the_plain_way_take_the_ssl_scheme() =>
+        Assert.Equal(["akka.ssl.tcp://akkavoice@10.0.0.1:4053"],
+            NodeSettings.FromArgs(["--tls-cert", "/cluster.p12", "--seeds", "akka.tcp://akkavoice@10.0.0.1:4053"]).Node.Seeds);
 }
 
 /// <summary>The executable itself: environment variables under flags, and a bad setting's exit.</summary>
