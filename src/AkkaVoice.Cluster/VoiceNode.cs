@@ -11,7 +11,7 @@ namespace AkkaVoice.Cluster;
 
 /// <summary>
 /// Everything AkkaVoice runs inside one ActorSystem: the room and user directory shard regions, the
-/// node's hub, relay and relay outbox, its shard watcher, cluster event logger and frozen-node guard (each registered in
+/// node's hub, relay and relay outbox, its shard watcher, cluster event logger, frozen-node guard and dead-node detector (each registered in
 /// the system's <see cref="ActorRegistry"/> under its actor type, the room region under
 /// <see cref="RoomActor"/> and the user region under <see cref="UserDirectory"/>), the node's rooms as
 /// its connections see them, and its counters. The host starts one through
@@ -25,7 +25,7 @@ public sealed class VoiceNode
     /// <summary>Sharding type name of the user directory.</summary>
     public const string UserTypeName = "user";
 
-    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRegistry registry)
+    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRegistry registry, IProcessRecords? records)
     {
         System = system;
         Stats = stats;
@@ -50,6 +50,8 @@ public sealed class VoiceNode
         var watcher = system.ActorOf(ShardWatcher.Props(Rooms, Stats, settings.Healing.ShardWatchInterval), "shard-watcher");
         var events = system.ActorOf(ClusterEventLogger.Props(), "cluster-events");
         var guard = system.ActorOf(FrozenNodeGuard.Props(Fence), "frozen-node-guard");
+        if (settings.Healing.DeadNodeProbe)
+            registry.Register<DeadNodeDetector>(system.ActorOf(DeadNodeDetector.Props(settings.Healing, records), DeadNodeDetector.Name));
 
         registry.Register<RoomActor>(Rooms);
         registry.Register<UserDirectory>(Users);
@@ -91,8 +93,9 @@ public sealed class VoiceNode
     /// <summary>
     /// Starts AkkaVoice in a cluster system whose messages between nodes go through the
     /// <see cref="Serialization.WireSerializer"/> (<see cref="VoiceNodeHosting.Serialization"/>), and
-    /// registers its actors in the system's <see cref="ActorRegistry"/>.
+    /// registers its actors in the system's <see cref="ActorRegistry"/>. <paramref name="records"/> is a second witness of dead processes for the <see cref="DeadNodeDetector"/>
+    /// (the Kubernetes pod API); without it the refused remoting port is the only one.
     /// </summary>
-    public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats) =>
-        new(system, settings, stats, ActorRegistry.For(system));
+    public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats, IProcessRecords? records = null) =>
+        new(system, settings, stats, ActorRegistry.For(system), records);
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
+using AkkaVoice.Cluster.Directory;
 using AkkaVoice.Cluster.Rooms;
 using AkkaVoice.Cluster.Users;
 using AkkaVoice.Protocol;
@@ -20,7 +21,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
         LeaveRoomManifest = "LR", SayManifest = "SY", RoomTextManifest = "RT", RosterManifest = "RO", RouteManifest = "RU",
         ProbeManifest = "PR", NoMembersManifest = "NM", GetRoomInfoManifest = "GI", RoomInfoManifest = "RI",
         RegisterManifest = "RG", RegisteredManifest = "UR", UnregisterManifest = "UU", SendDirectManifest = "SD",
-        DirectResultManifest = "DR", DirectTextManifest = "DT";
+        DirectResultManifest = "DR", DirectTextManifest = "DT", DeadNodeEvidenceManifest = "DN";
 
     private static readonly UTF8Encoding Utf8 = new(false, true);
 
@@ -56,6 +57,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
         SendDirect => SendDirectManifest,
         DirectResult => DirectResultManifest,
         DirectText => DirectTextManifest,
+        DeadNodeEvidence => DeadNodeEvidenceManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a wire message of AkkaVoice"),
     };
 
@@ -142,6 +144,9 @@ public sealed class WireSerializer : SerializerWithStringManifest
                 case DirectText d:
                     w.Write(d.To); WriteBytes(w, d.Json);
                     break;
+                case DeadNodeEvidence e:
+                    w.Write(e.Member); w.Write(e.Uid); w.Write(e.Observer); w.Write(e.Evidence);
+                    break;
                 default:
                     throw new ArgumentException($"{obj.GetType()} is not a wire message of AkkaVoice");
             }
@@ -189,6 +194,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
             SendDirectManifest => new SendDirect(r.ReadString(), r.ReadString(), r.ReadString(), ReadOptional(r), r.ReadInt64()),
             DirectResultManifest => new DirectResult(r.ReadString(), r.ReadBoolean(), ReadOptional(r), r.ReadInt64()),
             DirectTextManifest => new DirectText(r.ReadString(), ReadBytes(r)),
+            DeadNodeEvidenceManifest => new DeadNodeEvidence(r.ReadString(), r.ReadInt64(), r.ReadString(), r.ReadString()),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown AkkaVoice manifest '{manifest}'"),
         };
     }
