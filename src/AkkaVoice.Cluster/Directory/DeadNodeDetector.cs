@@ -16,7 +16,7 @@ namespace AkkaVoice.Cluster.Directory;
 /// handshakes for; a partitioned or overloaded one gives silence or a late accept. So each node probes a
 /// suspect's remoting port (when its association to it drops, and while it is unreachable) and tells every
 /// member what it saw; a suspect is downed through <see cref="Akka.Cluster.Cluster.Down"/> once a majority of
-/// the other members it still reaches (this node included) saw its port refuse, or another
+/// the other members (this node included, reachable or not) saw its port refuse, or another
 /// <see cref="IProcessRecords"/> (Kubernetes: the pod API) says its process is gone. Silence changes nothing:
 /// the resolver's cautious path decides those cases as before.
 /// </summary>
@@ -170,10 +170,11 @@ public sealed class DeadNodeDetector : ReceiveActor, IWithTimers
         if (!evidence.TryGetValue(target.UniqueAddress, out var observers)) evidence[target.UniqueAddress] = observers = [];
         observers.Add(Address.Parse(e.Observer));
 
-        // The members that count: every member in service other than the suspect that this node still reaches.
-        var unreachable = cluster.State.Unreachable.Select(m => m.UniqueAddress).ToHashSet();
+        // The members that count: every member in service other than the suspect, reachable or not. A side of a
+        // partition without a majority of them can never down anyone, even where the network answers a cut-off
+        // path with resets (a firewall's reject rule), so two sides can never both go on alone.
         var voters = cluster.State.Members
-            .Where(m => !m.UniqueAddress.Equals(target.UniqueAddress) && !unreachable.Contains(m.UniqueAddress)
+            .Where(m => !m.UniqueAddress.Equals(target.UniqueAddress)
                 && m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving or MemberStatus.Joining)
             .Select(m => m.Address).ToHashSet();
         var agreeing = observers.Count(voters.Contains);
@@ -182,6 +183,11 @@ public sealed class DeadNodeDetector : ReceiveActor, IWithTimers
         suspects.Remove(target.UniqueAddress);
         log.Warning("Member {Member} is dead: {Evidence}, seen by {Agreeing} of the {Voters} members that count; downing it",
             target.Address, e.Evidence, agreeing, voters.Count);
+        // Quarantining its incarnation makes the cluster mark it terminated as well as down: a downed member that
+        // the failure detector has not yet marked unreachable would stay until it does (~4.5 s), since the leader
+        // removes only unreachable or terminated downed members. The incarnation is dead; a restarted process
+        // has a new uid and joins as usual.
+        ((RemoteActorRefProvider)((ExtendedActorSystem)Context.System).Provider).Quarantine(target.Address, target.UniqueAddress.Uid);
         cluster.Down(target.Address);
     }
 
@@ -201,7 +207,7 @@ public sealed class DeadNodeDetector : ReceiveActor, IWithTimers
 /// <summary>The rule of <see cref="DeadNodeDetector"/> on its own, so that it reads (and tests) in one place.</summary>
 public static class DeadNodeRule
 {
-    /// <summary>How many of <paramref name="voters"/> members (the others in service that a node still reaches) must have seen a member's process gone: a majority.</summary>
+    /// <summary>How many of <paramref name="voters"/> members (every other member in service) must have seen a member's process gone: a majority.</summary>
     public static int Quorum(int voters) => voters / 2 + 1;
 }
 
