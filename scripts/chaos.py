@@ -336,7 +336,7 @@ def breakdown(cluster, lines, kills, heard_again):
             "downed": first(rf"Member {re.escape(addr)} is dead|SBR took decision \S+ and is downing \[{re.escape(addr)}"),
             "unreachable": first(rf"Member {re.escape(addr)} is unreachable"),
             "removed": removed,
-            "coordinator": first(r"Singleton manager starting singleton actor \[.*Coordinator"),
+            "coordinator": first(r"Singleton manager started singleton actor \[\S*roomCoordinator"),
             "first_allocated": round(min(allocs), 2) if allocs else None,
             "last_allocated": round(max(a for a in allocs if a <= (removed or 0) + 10), 2) if allocs else None,
             "last_room_started": round(max(r for r in rooms if r <= (removed or 0) + 10), 2) if rooms else None,
