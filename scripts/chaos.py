@@ -305,10 +305,13 @@ def log_lines(cluster, day, t0, t1):
 
 
 def window_counts(lines):
-    """What a fault did to the cluster: members removed, nodes downed, shard handoffs started."""
+    """What a fault did to the cluster: members removed and members downed (distinct, as any node saw them),
+    and shard handoffs started (each logged once, on the coordinator's node)."""
+    def distinct(pattern):
+        return len({m.group(1) for _, _, l in lines for m in [re.search(pattern, l)] if m})
     return {
-        "removed": sum(1 for _, _, l in lines if re.match(r"Member \S+ removed", l)),
-        "downed": sum(1 for _, _, l in lines if "SBR took decision" in l or re.match(r"Member \S+ is dead", l)),
+        "removed": distinct(r"^Member (\S+) removed \(was"),
+        "downed": distinct(r"Marking (?:unreachable )?node \[(\S+)\] as \[Down\]"),
         "handoffs": sum(1 for _, _, l in lines if re.match(r"Shard \S+ handoff started", l)),
     }
 

@@ -28,6 +28,7 @@ public sealed class DeadNodeDetector : ReceiveActor, IWithTimers
     // Probes after a dropped association: a dead process refuses from the first one; a live one that merely
     // reconnects needs none of them, and an unreachable one is probed on for as long as it stays so.
     private const int ProbesAfterDisassociation = 3;
+    private static readonly TimeSpan RememberTimeout = TimeSpan.FromSeconds(10);
 
     private sealed class Tick
     {
@@ -58,7 +59,7 @@ public sealed class DeadNodeDetector : ReceiveActor, IWithTimers
         Receive<MemberRemoved>(e => Forget(e.Member.UniqueAddress));
         Receive<MemberUp>(e =>
         {
-            if (records is not null && !e.Member.Address.Equals(cluster.SelfAddress)) _ = records.RememberAsync(e.Member.Address, CancellationToken.None);
+            if (records is not null && !e.Member.Address.Equals(cluster.SelfAddress)) Remember(records, e.Member.Address);
         });
         Receive<IClusterDomainEvent>(_ => { });
         Receive<Tick>(_ =>
@@ -100,6 +101,19 @@ public sealed class DeadNodeDetector : ReceiveActor, IWithTimers
         suspects[member] = Math.Max(probes, suspects.GetValueOrDefault(member));
         Probe(member);
     }
+
+    // Off the actor's thread; a failed lookup only means this node has no container to compare with later.
+    private static void Remember(IProcessRecords records, Address member) => _ = Task.Run(async () =>
+    {
+        using var cts = new CancellationTokenSource(RememberTimeout);
+        try
+        {
+            await records.RememberAsync(member, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+        }
+    });
 
     private void Forget(UniqueAddress member)
     {
