@@ -180,9 +180,10 @@ public sealed class DeadNodeDetector : ReceiveActor, IWithTimers
     private void OnEvidence(DeadNodeEvidence e)
     {
         var target = cluster.State.Members.FirstOrDefault(m => m.Address.ToString() == e.Member && m.UniqueAddress.Uid == e.Uid);
-        if (target is null || downed.Contains(target.UniqueAddress) || !InService(target.UniqueAddress)) return;
+        if (target is null || downed.Contains(target.UniqueAddress) || !InService(target.UniqueAddress)
+            || !Address.TryParse(e.Observer, out var observer)) return;
         if (!evidence.TryGetValue(target.UniqueAddress, out var observers)) evidence[target.UniqueAddress] = observers = [];
-        observers.Add(Address.Parse(e.Observer));
+        observers.Add(observer);
 
         // The members that count: every member in service other than the suspect, reachable or not. A side of a
         // partition without a majority of them can never down anyone, even where the network answers a cut-off
@@ -254,8 +255,9 @@ public static class RemotingPortProbe
         {
             return PortAnswer.Refused;
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        catch (Exception)
         {
+            // A timeout, an unreachable network, a name that does not resolve: nothing proves the process gone.
             return PortAnswer.Silent;
         }
     }
