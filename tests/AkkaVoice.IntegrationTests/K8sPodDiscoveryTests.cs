@@ -147,12 +147,15 @@ public sealed class K8sPodDiscoveryTests : IAsyncLifetime
     }
 
     /// <summary>A pod list of akkavoice pods: name, IP, the akkavoice container's id, restart count and state.</summary>
-    private static string Pods(params (string Name, string Ip, string Container, int Restarts, string State)[] pods) =>
-        $$"""{"kind": "PodList", "apiVersion": "v1", "items": [{{string.Join(",", pods.Select(p => $$"""
-          {"metadata": {"name": "{{p.Name}}"},
-           "spec": {"containers": [{"name": "akkavoice", "ports": [{"name": "management", "containerPort": 8558}]}]},
-           "status": {"phase": "Running", "podIP": "{{p.Ip}}", "containerStatuses": [{"name": "akkavoice", "ready": true, "restartCount": {{p.Restarts}}, "image": "akkavoice", "imageID": "", "containerID": "{{p.Container}}", "state": {{p.State}}}]}}
-          """))}}]}""";
+    private static string Pods(params (string Name, string Ip, string Container, int Restarts, string State)[] pods)
+    {
+        var items = pods.Select(p =>
+            $"{{\"metadata\": {{\"name\": \"{p.Name}\"}}, " +
+            "\"spec\": {\"containers\": [{\"name\": \"akkavoice\", \"ports\": [{\"name\": \"management\", \"containerPort\": 8558}]}]}, " +
+            $"\"status\": {{\"phase\": \"Running\", \"podIP\": \"{p.Ip}\", \"containerStatuses\": [{{\"name\": \"akkavoice\", \"ready\": true, " +
+            $"\"restartCount\": {p.Restarts}, \"image\": \"akkavoice\", \"imageID\": \"\", \"containerID\": \"{p.Container}\", \"state\": {p.State}}}]}}}}");
+        return "{\"kind\": \"PodList\", \"apiVersion\": \"v1\", \"items\": [" + string.Join(",", items) + "]}";
+    }
 
     /// <summary>What the API server answers: two good pods and one of each kind that must be skipped.</summary>
     private const string PodListJson = """
