@@ -87,7 +87,7 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
         var types = typeof(IWireMessage).Assembly.GetTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IWireMessage).IsAssignableFrom(t))
             .ToList();
-        Assert.Equal(23, types.Count);
+        Assert.Equal(24, types.Count);
 
         var serializer = Assert.IsType<WireSerializer>(Sys.Serialization.FindSerializerForType(typeof(IWireMessage)));
         var manifests = types.Select(t =>
