@@ -459,7 +459,7 @@ public sealed class HealingVoiceClient : IAsyncDisposable
     /// The first attempt goes at once (to the next node: the last one just failed); then exponential backoff
     /// with jitter: attempt n waits a random time between half and all of base * 2^(n-2), capped at the maximum.
     /// </summary>
-    internal TimeSpan Backoff(int attempt)
+    private TimeSpan Backoff(int attempt)
     {
         if (attempt <= 1) return TimeSpan.Zero;
         var ceiling = Math.Min(options.BackoffMax.TotalMilliseconds, options.BackoffBase.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 2, 30)));
