@@ -19,7 +19,7 @@ public static class VoiceNodeHosting
     /// second witness of dead processes (the Kubernetes pod API), if any.
     /// </summary>
     public static AkkaConfigurationBuilder WithVoiceNode(this AkkaConfigurationBuilder akka, VoiceSettings settings, NodeStats stats,
-        Action<VoiceNode> started, Func<ActorSystem, IProcessRecords>? records = null) =>
+        Action<VoiceNode> started, Func<ActorSystem, IProcessRecords?>? records = null) =>
         akka.WithCustomSerializer(SerializerId, [typeof(IWireMessage)], system => new WireSerializer(system))
             .WithActors((system, registry) => started(VoiceNode.Start(system, settings, stats, records?.Invoke(system))));
 

@@ -17,10 +17,14 @@ public sealed class KubernetesPodRecords(KubernetesPodDiscovery pods, string ser
     // Pod IP -> the id of the container that ran there when the member came up.
     private readonly ConcurrentDictionary<string, string> containers = new();
 
-    /// <summary>From the node's configuration: the bootstrap's service name and discovery settings.</summary>
-    public static KubernetesPodRecords Create(ActorSystem system, string selfHost)
+    /// <summary>
+    /// From the node's configuration: the bootstrap's service name and discovery settings; null unless
+    /// bootstrap discovers its contact points through the Kubernetes API (kubernetes.conf).
+    /// </summary>
+    public static KubernetesPodRecords? Create(ActorSystem system, string selfHost)
     {
         var config = system.Settings.Config;
+        if (config.GetString("akka.management.cluster.bootstrap.contact-point-discovery.discovery-method") != "kubernetes-api") return null;
         var serviceName = config.GetString("akka.management.cluster.bootstrap.contact-point-discovery.service-name");
         return new KubernetesPodRecords(new KubernetesPodDiscovery((ExtendedActorSystem)system), serviceName, selfHost);
     }
