@@ -25,7 +25,9 @@ NFT_TABLE = "akkavoice_chaos"
 # The node that a partition cuts off runs as this user, so that firewall rules can tell its packets apart
 # on loopback (every node shares 127.0.0.1).
 PARTITION_UID = 65534
-FAULTS = ["kill9", "sigterm", "sigstop-short", "sigstop-long", "partition", "rolling"]
+FAULTS = ["kill9", "kill9-coordinator", "kill9-restart", "kill9-two", "sigterm", "sigstop-short", "sigstop-long", "partition", "rolling"]
+# The faults that run on the default cluster; kill9-two needs --nodes 5 (two of five, one after the other).
+DEFAULT_FAULTS = [f for f in FAULTS if f != "kill9-two"]
 
 
 def log(msg):
@@ -35,7 +37,7 @@ def log(msg):
 class Cluster:
     def __init__(self, args):
         self.args = args
-        self.size = 3
+        self.size = args.nodes
         self.http = [args.http_base_port + i for i in range(self.size)]
         self.akka = [args.akka_base_port + i for i in range(self.size)]
         self.env = dict(os.environ, HTTP_BASE_PORT=str(args.http_base_port), AKKA_BASE_PORT=str(args.akka_base_port))
@@ -93,6 +95,11 @@ class Cluster:
 
     def log_path(self, i):
         return os.path.join(RUN, f"node-{i}.log")
+
+    def oldest(self):
+        """The running node that has been up longest: the cluster's oldest member, which holds the shard coordinators."""
+        running = [i for i in range(self.size) if self.alive(i)]
+        return min(running, key=lambda i: self.lives[i][-1][0])
 
 
 class Probe:
@@ -250,16 +257,129 @@ def incarnations(cluster, prefix_day, t0, t1):
     return rooms, round(longest, 3)
 
 
+def kill(cluster, i, seen):
+    """kill -9 of node i, noting the kill's wall time (for the per-step breakdown)."""
+    t = time.time()
+    cluster.signal(i, signal.SIGKILL)
+    cluster.ended(i, t)
+    seen.setdefault("_kills", []).append((i, t))
+    # Gone from the process table, so that it can be started again at once.
+    if not cluster.wait_exit(i, 10):
+        raise RuntimeError(f"node {i} still runs 10 s after kill -9")
+
+
+def wait_log(cluster, i, text, timeout):
+    """Waits until node i's log holds text; returns whether it did."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if text in open(cluster.log_path(i), errors="replace").read():
+                return True
+        except FileNotFoundError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+STAMP = r"^\[(\d\d):(\d\d):(\d\d)\.(\d{3}) \w+\] "
+
+
+def log_lines(cluster, day, t0, t1):
+    """Every node's log lines stamped inside [t0, t1]: (time, node, text), in time order."""
+    stamp = re.compile(STAMP)
+    out = []
+    for i in range(cluster.size):
+        try:
+            lines = open(cluster.log_path(i), errors="replace").read().splitlines()
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            m = stamp.match(line)
+            if not m:
+                continue
+            hh, mm, ss, ms = (int(g) for g in m.groups())
+            t = day + hh * 3600 + mm * 60 + ss + ms / 1000
+            if t0 <= t <= t1:
+                out.append((t, i, line[m.end():]))
+    out.sort()
+    return out
+
+
+def window_counts(lines):
+    """What a fault did to the cluster: members removed and members downed (distinct, as any node saw them),
+    and shard handoffs started (each logged once, on the coordinator's node)."""
+    def distinct(pattern):
+        return len({m.group(1) for _, _, l in lines for m in [re.search(pattern, l)] if m})
+    return {
+        "removed": distinct(r"^Member (\S+) removed \(was"),
+        "downed": distinct(r"Marking (?:unreachable )?node \[(\S+)\] as \[Down\]"),
+        "handoffs": sum(1 for _, _, l in lines if re.match(r"Shard \S+ handoff started", l)),
+    }
+
+
+def breakdown(cluster, lines, kills, heard_again):
+    """The steps from each kill -9 to its rooms being heard again, from the nodes' logs (seconds after the
+    kill, first seen on any survivor): the port refused, the node downed, removed, the shard coordinator
+    running again (kill of its node), the first and last of its shards allocated anew, the last of its
+    rooms started, and the clients hearing again (the probe's worst recovery in the fault's rooms)."""
+    steps = []
+    for i, tk in kills:
+        addr = cluster.address(i)
+        after = [(t - tk, n, l) for t, n, l in lines if t >= tk and n != i]
+
+        def first(pattern):
+            return next((round(dt, 2) for dt, _, l in after if re.search(pattern, l)), None)
+
+        removed = first(rf"Member {re.escape(addr)} removed")
+        # The shards the dead node held are allocated anew once it is removed, before it is started again.
+        allocs = [dt for dt, _, l in after if removed is not None and dt >= removed - 0.05 and re.match(r"Shard \S+ allocated to", l)]
+        rooms = [dt for dt, _, l in after if removed is not None and dt >= removed - 0.05 and re.match(r"Room \S+ started on", l)]
+        steps.append({
+            "node": i,
+            "port_refused": first(rf"Remoting port of {re.escape(addr)} refused"),
+            "downed": first(rf"Member {re.escape(addr)} is dead|SBR took decision \S+ and is downing \[{re.escape(addr)}"),
+            "unreachable": first(rf"Member {re.escape(addr)} is unreachable"),
+            "removed": removed,
+            "coordinator": first(r"Singleton manager started singleton actor \[\S*roomCoordinator"),
+            "first_allocated": round(min(allocs), 2) if allocs else None,
+            "last_allocated": round(max(a for a in allocs if a <= (removed or 0) + 10), 2) if allocs else None,
+            "last_room_started": round(max(r for r in rooms if r <= (removed or 0) + 10), 2) if rooms else None,
+            "heard_again": heard_again,
+        })
+    return steps
+
+
 def run_fault(name, cluster, probe, args):
     """Injects one fault and returns what the harness itself saw (exit codes, restarts)."""
     seen = {}
-    if name == "kill9":
-        i = 1
+    if name in ("kill9", "kill9-coordinator"):
+        # kill9: node 1 (not the oldest); kill9-coordinator: the oldest node, which holds the shard coordinators.
+        i = cluster.oldest() if name == "kill9-coordinator" else 1
+        seen["node"] = i
         probe_mark(probe, name, cluster.address(i))
-        cluster.signal(i, signal.SIGKILL)
-        cluster.ended(i)
+        kill(cluster, i, seen)
         time.sleep(args.observe)
         cluster.start_node(i)
+    elif name == "kill9-restart":
+        # kill -9 and at once the same node again on the same ports: the new incarnation replaces the old.
+        i = 1
+        probe_mark(probe, name, cluster.address(i))
+        kill(cluster, i, seen)
+        cluster.start_node(i)
+        seen["restarted_ready_s"] = round(time.time() - seen["_kills"][0][1], 2)
+        time.sleep(args.observe)
+    elif name == "kill9-two":
+        # Two nodes of five, one after the other: the second as soon as the first is removed.
+        if cluster.size < 5:
+            raise RuntimeError("kill9-two needs --nodes 5")
+        a, b = 1, 2
+        probe_mark(probe, name, f"{cluster.address(a)},{cluster.address(b)}")
+        kill(cluster, a, seen)
+        seen["first_removed"] = wait_log(cluster, 0, f"Member {cluster.address(a)} removed", 30)
+        kill(cluster, b, seen)
+        time.sleep(args.observe)
+        cluster.start_node(a)
+        cluster.start_node(b)
     elif name == "sigterm":
         i = 2
         probe_mark(probe, name, cluster.address(i))
@@ -351,18 +471,30 @@ def table(rows):
     return "\n".join(lines)
 
 
+def steps_table(rows):
+    """Per kill -9: seconds from the kill to each step (see breakdown)."""
+    cols = ["port_refused", "downed", "removed", "coordinator", "first_allocated", "last_allocated", "last_room_started", "heard_again"]
+    head = "| fault | node | " + " | ".join(c.replace("_", " ") for c in cols) + " |"
+    lines = [head, "|" + "---|" * (len(cols) + 2)]
+    for r in rows:
+        for st in r.get("steps", []):
+            lines.append(f"| {r['fault']} | {st['node']} | " + " | ".join(fmt(st[c]) for c in cols) + " |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
 def main():
     p = argparse.ArgumentParser(prog="scripts/chaos.sh", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--faults", default=",".join(FAULTS), help=f"comma-separated faults to run, in order (default: all: {','.join(FAULTS)})")
+    p.add_argument("--faults", default=None, help=f"comma-separated faults to run, in order (default: {','.join(DEFAULT_FAULTS)}, and kill9-two with --nodes 5 or more; known: {','.join(FAULTS)})")
+    p.add_argument("--nodes", type=int, default=3, help="nodes in the cluster (default 3; kill9-two needs 5)")
     p.add_argument("--rooms", type=int, default=15, help="rooms (default 15)")
     p.add_argument("--members", type=int, default=10, help="members per room (default 10)")
     p.add_argument("--speakers", type=int, default=2, help="speakers per room (default 2)")
     p.add_argument("--rounds", type=int, default=5, help="rounds of the rolling restart (default 5)")
     p.add_argument("--rolling-pause", type=float, default=2.0, help="seconds between two nodes of a rolling restart, after the restarted one is ready (default 2)")
-    p.add_argument("--stop-short", type=float, default=2.0, help="seconds of the short SIGSTOP, within the failure detector's pause (default 2)")
+    p.add_argument("--stop-short", type=float, default=3.0, help="seconds of the short SIGSTOP, within the failure detector's pause (default 3)")
     p.add_argument("--stop-long", type=float, default=25.0, help="seconds of the long SIGSTOP, past the resolver's decision (default 25)")
     p.add_argument("--partition-seconds", type=float, default=20.0, help="seconds the partition lasts (default 20)")
-    p.add_argument("--partition-node", type=int, default=2, choices=[0, 1, 2], help="the node the partition cuts off (default 2); it runs as uid 65534")
+    p.add_argument("--partition-node", type=int, default=2, help="the node the partition cuts off (default 2); it runs as uid 65534")
     p.add_argument("--observe", type=float, default=15.0, help="seconds to watch after a kill -9 before starting the node again (default 15)")
     p.add_argument("--settle", type=float, default=8.0, help="seconds after each fault before its report (default 8)")
     p.add_argument("--ping-after", type=float, default=1.0, help="healing clients ping after this many quiet seconds (default 1)")
@@ -371,10 +503,14 @@ def main():
     p.add_argument("--akka-base-port", type=int, default=int(os.environ.get("AKKA_BASE_PORT", "4053")))
     p.add_argument("--out", default=None, help="output directory (default bench-results/<date>-chaos)")
     args = p.parse_args()
-    faults = [f for f in args.faults.split(",") if f]
+    faults = [f for f in args.faults.split(",") if f] if args.faults else DEFAULT_FAULTS + (["kill9-two"] if args.nodes >= 5 else [])
     for f in faults:
         if f not in FAULTS:
             p.error(f"unknown fault '{f}'; known: {', '.join(FAULTS)}")
+    if args.nodes < 3 or not 0 <= args.partition_node < args.nodes:
+        p.error("--nodes must be at least 3 and --partition-node one of them")
+    if "kill9-two" in faults and args.nodes < 5:
+        p.error("kill9-two needs --nodes 5")
 
     out = args.out or os.path.join(ROOT, "bench-results", f"{datetime.datetime.now():%Y%m%d-%H%M%S}-chaos")
     os.makedirs(out, exist_ok=True)
@@ -400,7 +536,14 @@ def main():
             seen = run_fault(name, cluster, probe, args)
             probe.send("report")
             row = probe.expect("report", 60)
-            row["incarnation_overlaps"], row["incarnation_overlap_max_s"] = incarnations(cluster, day, t0, time.time())
+            t1 = time.time()
+            row["incarnation_overlaps"], row["incarnation_overlap_max_s"] = incarnations(cluster, day, t0, t1)
+            lines = log_lines(cluster, day, t0, t1)
+            kills = seen.pop("_kills", [])
+            if kills:
+                row["steps"] = breakdown(cluster, lines, kills, row["recovery_target_rooms"]["max"])
+            else:
+                seen.update(window_counts(lines))
             row["harness"] = seen
             rows.append(row)
             log(f"{name}: reconnects {row['reconnects']}, recovery p99 {row['recovery']['p99']} s, never recovered {row['pairs_never_recovered']}")
@@ -410,6 +553,9 @@ def main():
             probe.close()
         cluster.stop()
     md = table(rows)
+    steps = steps_table(rows)
+    if steps:
+        md += "\n\nSeconds from each kill -9 to each step (first seen on a survivor's log; heard again: the probe's worst recovery in the dead node's rooms):\n\n" + steps
     config = {k: v for k, v in vars(args).items() if k != "out"}
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump({"started": datetime.datetime.fromtimestamp(day).date().isoformat(), "config": config, "faults": rows}, f, indent=2)

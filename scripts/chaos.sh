@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# The chaos harness: a local 3-node cluster (scripts/cluster.sh) under voice load from healing clients
-# spread round-robin over the nodes (the load generator's chaos probe), and one fault after another:
+# The chaos harness: a local cluster of --nodes nodes (3 by default; scripts/cluster.sh) under voice load
+# from healing clients spread round-robin over the nodes (the load generator's chaos probe), and one fault
+# after another:
 #
 #   kill9          kill -9 of node 1; started again after --observe seconds
+#   kill9-coordinator  kill -9 of the oldest node (it runs the shard coordinators); started again likewise
+#   kill9-restart  kill -9 of node 1 and at once the same node again on the same ports
+#   kill9-two      kill -9 of node 1, and of node 2 as soon as node 1 is removed (needs --nodes 5; run by
+#                  default with it); both started again after --observe seconds
 #   sigterm        SIGTERM of node 2 (a graceful leave); started again once it exited
 #   sigstop-short  SIGSTOP of node 0 (the oldest: shard coordinators) for --stop-short seconds, then SIGCONT
 #   sigstop-long   the same for --stop-long seconds, past the resolver's decision: the node is downed and,
@@ -18,8 +23,10 @@
 # (silent at the report, --settle seconds after the fault), frames to a wrong room, duplicates, and rooms
 # that ran on two nodes at once (from the nodes' "Room X started/stopped on" log lines, pauses excluded; the
 # frozen-node guard's "downing itself" line ends every room of its node, which from then on answers nothing).
+# Per kill -9, the seconds from the kill to each step of the recovery, from the nodes' logs; per other
+# fault, the members removed and downed and the shard handoffs started.
 #
-#   scripts/chaos.sh [--faults kill9,sigterm,...] [--rooms 15] [--members 10] [--speakers 2] [--rounds 5] ...
+#   scripts/chaos.sh [--faults kill9,sigterm,...] [--nodes 3] [--rooms 15] [--members 10] [--speakers 2] [--rounds 5] ...
 #   scripts/chaos.sh --help     every option
 #
 # Needs Linux, root (nftables rules, and node 2 runs as uid 65534 so its packets can be told apart on
@@ -34,7 +41,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 for arg in "$@"; do
     if [ "$arg" = "--help" ] || [ "$arg" = "-h" ]; then
-        sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         echo
         exec python3 "$ROOT/scripts/chaos.py" --help
     fi

@@ -26,7 +26,7 @@ export interface VoiceClientOptions {
   requestTimeout?: number;
   /** Reconnect after a loss (default true). */
   reconnect?: boolean;
-  /** Backoff: first wait (default 250 ms), doubling up to maxDelay (default 10000 ms), minus up to `jitter` (0-1, default 0.5) of it at random. */
+  /** Backoff: the first retry goes at once (to the next URL), the second waits initialDelay (default 250 ms), doubling up to maxDelay (default 10000 ms), minus up to `jitter` (0-1, default 0.5) of it at random. */
   initialDelay?: number;
   maxDelay?: number;
   jitter?: number;

@@ -46,9 +46,10 @@ export function socketUrl(base, { user, token } = {}) {
   return url.toString();
 }
 
-/** The wait before reconnect attempt `attempt` (0 first): doubling from initialDelay up to maxDelay, minus up to `jitter` of it at random. */
+/** The wait before reconnect attempt `attempt` (0 first): none for the first (it goes to the next node), then doubling from initialDelay up to maxDelay, minus up to `jitter` of it at random. */
 export function backoffDelay(attempt, { initialDelay = 250, maxDelay = 10000, jitter = 0.5 } = {}, random = Math.random) {
-  const full = Math.min(maxDelay, initialDelay * 2 ** Math.min(attempt, 30));
+  if (attempt <= 0) return 0;
+  const full = Math.min(maxDelay, initialDelay * 2 ** Math.min(attempt - 1, 30));
   return Math.round(full * (1 - jitter * random()));
 }
 

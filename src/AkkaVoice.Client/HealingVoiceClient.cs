@@ -15,7 +15,7 @@ public sealed record HealingOptions
     /// <summary>A JWT presented as <c>Authorization: Bearer</c>, when the nodes require one.</summary>
     public string? Bearer { get; init; }
 
-    /// <summary>The first reconnect waits about this long; each further attempt doubles it, up to <see cref="BackoffMax"/>.</summary>
+    /// <summary>The first reconnect goes at once; the second waits about this long, each further one doubles it, up to <see cref="BackoffMax"/>.</summary>
     public TimeSpan BackoffBase { get; init; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The longest wait between two reconnect attempts.</summary>
@@ -512,10 +512,14 @@ public sealed partial class HealingVoiceClient : IAsyncDisposable
 
     private void Advance() => Volatile.Write(ref node, (node + 1) % options.Nodes.Count);
 
-    /// <summary>Exponential backoff with jitter: attempt n waits a random time between half and all of base * 2^(n-1), capped at the maximum.</summary>
+    /// <summary>
+    /// The first attempt goes at once (to the next node: the last one just failed); then exponential backoff
+    /// with jitter: attempt n waits a random time between half and all of base * 2^(n-2), capped at the maximum.
+    /// </summary>
     private TimeSpan Backoff(int attempt)
     {
-        var ceiling = Math.Min(options.BackoffMax.TotalMilliseconds, options.BackoffBase.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30)));
+        if (attempt <= 1) return TimeSpan.Zero;
+        var ceiling = Math.Min(options.BackoffMax.TotalMilliseconds, options.BackoffBase.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 2, 30)));
         return TimeSpan.FromMilliseconds(ceiling / 2 + Random.Shared.NextDouble() * ceiling / 2);
     }
 

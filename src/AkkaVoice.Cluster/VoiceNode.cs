@@ -13,7 +13,7 @@ namespace AkkaVoice.Cluster;
 
 /// <summary>
 /// Everything AkkaVoice runs inside one ActorSystem: the room and user directory shard regions, the
-/// node's hub, relay and relay outbox, its shard watcher, cluster event logger and frozen-node guard (each registered in
+/// node's hub, relay and relay outbox, its shard watcher, cluster event logger, frozen-node guard and dead-node detector (each registered in
 /// the system's <see cref="ActorRegistry"/> under its actor type, the room region under
 /// <see cref="RoomActor"/> and the user region under <see cref="UserDirectory"/>), the node's rooms as
 /// its connections see them, and its counters. The host starts one through
@@ -27,7 +27,8 @@ public sealed class VoiceNode
     /// <summary>Sharding type name of the user directory.</summary>
     public const string UserTypeName = "user";
 
-    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRegistry registry, IActorRef? events, WebhookSettings? webhooks)
+    private VoiceNode(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRegistry registry, IActorRef? events, WebhookSettings? webhooks,
+        IProcessRecords? records)
     {
         System = system;
         Stats = stats;
@@ -56,6 +57,8 @@ public sealed class VoiceNode
         var clusterEvents = system.ActorOf(ClusterEventLogger.Props(), "cluster-events");
         var guard = system.ActorOf(FrozenNodeGuard.Props(Fence), "frozen-node-guard");
         var index = system.ActorOf(RoomIndex.Props(LocalRooms), RoomIndex.Name);
+        if (settings.Healing.DeadNodeProbe)
+            registry.Register<DeadNodeDetector>(system.ActorOf(DeadNodeDetector.Props(settings.Healing, records), DeadNodeDetector.Name));
 
         registry.Register<RoomActor>(Rooms);
         registry.Register<UserDirectory>(Users);
@@ -104,15 +107,19 @@ public sealed class VoiceNode
     /// <summary>
     /// Starts AkkaVoice in a cluster system whose messages between nodes go through the
     /// <see cref="Serialization.WireSerializer"/> (<see cref="VoiceNodeHosting.Serialization"/>), and
-    /// registers its actors in the system's <see cref="ActorRegistry"/>.
+    /// registers its actors in the system's <see cref="ActorRegistry"/>. <paramref name="records"/> is a second witness of dead processes for the <see cref="DeadNodeDetector"/>
+    /// (the Kubernetes pod API); without it the refused remoting port is the only one.
     /// </summary>
     /// <param name="events">Where rooms send their events (PROTOCOL section 10); none when null.</param>
     public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats, IActorRef? events = null) =>
-        new(system, settings, stats, ActorRegistry.For(system), events, null);
+        new(system, settings, stats, ActorRegistry.For(system), events, null, null);
 
-    /// <summary>The same, with the rooms' events posted to <paramref name="webhooks"/>' URLs by the node's <see cref="WebhookDispatcher"/>.</summary>
-    public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats, WebhookSettings? webhooks) =>
-        new(system, settings, stats, ActorRegistry.For(system), null, webhooks);
+    /// <summary>
+    /// The same, with the rooms' events posted to <paramref name="webhooks"/>' URLs by the node's <see cref="WebhookDispatcher"/>,
+    /// and <paramref name="records"/> (the Kubernetes pod API) as a second witness of a dead process.
+    /// </summary>
+    public static VoiceNode Start(ActorSystem system, VoiceSettings settings, NodeStats stats, WebhookSettings? webhooks, IProcessRecords? records) =>
+        new(system, settings, stats, ActorRegistry.For(system), null, webhooks, records);
 
     /// <summary>
     /// The node's webhook dispatcher. A stopping node gives it <c>flush-timeout</c> to deliver what its rooms queued,

@@ -103,6 +103,9 @@ public sealed record HealingSettings
     public required TimeSpan RejoinGrace { get; init; }
     public required TimeSpan RetryInterval { get; init; }
     public required TimeSpan ShardWatchInterval { get; init; }
+    public required bool DeadNodeProbe { get; init; }
+    public required TimeSpan DeadNodeProbeTimeout { get; init; }
+    public required TimeSpan DeadNodeProbeInterval { get; init; }
 
     internal static HealingSettings FromConfig(HoconSettings c) => new()
     {
@@ -110,5 +113,8 @@ public sealed record HealingSettings
         RejoinGrace = c.PositiveDuration("rejoin-grace"),
         RetryInterval = c.PositiveDuration("retry-interval"),
         ShardWatchInterval = c.PositiveDuration("shard-watch-interval"),
+        DeadNodeProbe = c.Bool("dead-node-probe.enabled"),
+        DeadNodeProbeTimeout = c.PositiveDuration("dead-node-probe.timeout"),
+        DeadNodeProbeInterval = c.PositiveDuration("dead-node-probe.interval"),
     };
 }

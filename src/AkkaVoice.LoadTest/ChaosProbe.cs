@@ -13,7 +13,7 @@ namespace AkkaVoice.LoadTest;
 /// and every receiver/speaker pair timed. It reads commands on stdin and answers with one JSON object per
 /// line on stdout:
 /// <c>spread</c> moves every client back to the node it started on,
-/// <c>mark NAME [AKKA-ADDRESS]</c> starts measuring a fault (rooms homed on the address are its target rooms),
+/// <c>mark NAME [AKKA-ADDRESS[,AKKA-ADDRESS...]]</c> starts measuring a fault (rooms homed on the addresses are its target rooms),
 /// <c>report</c> prints the figures since the mark, <c>quit</c> ends.
 /// </summary>
 public sealed class ChaosProbe
@@ -21,7 +21,7 @@ public sealed class ChaosProbe
     public const string Help = """
         AkkaVoice chaos probe: voice load on healing clients, measured per fault window (used by scripts/chaos.sh).
 
-        Usage: AkkaVoice.LoadTest chaos [options]; then commands on stdin: spread | mark NAME [AKKA-ADDRESS] | report | quit
+        Usage: AkkaVoice.LoadTest chaos [options]; then commands on stdin: spread | mark NAME [AKKA-ADDRESS[,...]] | report | quit
 
         Options (--name value):
           --nodes URLS         comma-separated http base URLs of the nodes (member i of room r starts on node (r + i) % N)
@@ -286,9 +286,11 @@ public sealed class ChaosProbe
         var targetRooms = new HashSet<int>();
         if (target is not null)
         {
+            var targets = target.Split(',').ToHashSet();
             for (int r = 0; r < rooms; r++)
             {
-                if (await HomeOfAsync(RoomId(r)) == target) targetRooms.Add(r);
+                var home = await HomeOfAsync(RoomId(r));
+                if (home is not null && targets.Contains(home)) targetRooms.Add(r);
             }
         }
         var fresh = new Window(name, target, targetRooms, Stopwatch.GetTimestamp());

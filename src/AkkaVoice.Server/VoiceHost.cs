@@ -100,7 +100,9 @@ public static class VoiceHost
                 .WithRemoting(RemoteOptionsOf(node, tls))
                 // Akka.Cluster.Hosting writes roles into HOCON as they are; a name role holds a ':' and must be quoted.
                 .WithClustering(new ClusterOptions { SeedNodes = [.. node.Seeds], Roles = [.. node.Roles.Select(r => $"\"{r}\"")] })
-                .WithVoiceNode(settings.Voice, sp.GetRequiredService<NodeStats>(), node.Webhooks, lifecycle.Started)
+                .WithVoiceNode(settings.Voice, sp.GetRequiredService<NodeStats>(), node.Webhooks, lifecycle.Started,
+                    // With Kubernetes API discovery the pod API is a second witness of a dead process (docs/operations.md, "Crash recovery").
+                    contactPoint is null ? null : system => Bootstrap.KubernetesPodRecords.Create(system, node.Hostname))
                 .AddStartup((system, _) => lifecycle.JoinAsync(system));
         });
 

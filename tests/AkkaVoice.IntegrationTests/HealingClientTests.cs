@@ -38,6 +38,8 @@ public sealed class HealingClientTests(ITestOutputHelper output)
         output.WriteLine(string.Join("\n", log.All));
         var reconnecting = log.Reconnecting.First();
         Assert.Equal(1, reconnecting.Attempt);
+        // The first attempt goes to the next node at once; only further attempts back off.
+        Assert.Equal(TimeSpan.Zero, reconnecting.Delay);
         Assert.NotEqual(victim.Ws("alice").Authority, log.Reconnected.Single().Node.Authority);
         Assert.Contains(cluster.Nodes.Where(n => n != victim), n => n.AkkaAddress == log.Reconnected.Single().AkkaNode);
         Assert.True(log.Rejoined.Single(r => r.Room == kept).Recovered, "the kept room's chat was replayed in full");

@@ -17,7 +17,8 @@ namespace AkkaVoice.IntegrationTests;
 /// <summary>
 /// Cluster bootstrap's view of Kubernetes: <see cref="KubernetesPodDiscovery"/>, loaded the way bootstrap
 /// loads it (hocon/kubernetes.conf's <c>akka.discovery.kubernetes-api</c>), against a stand-in API server
-/// on loopback that speaks HTTPS with its own CA and wants the service account token, like the real one.
+/// on loopback that speaks HTTPS with its own CA and wants the service account token, like the real one;
+/// and the dead-node detector's witness that reads the same API, <see cref="KubernetesPodRecords"/>.
 /// </summary>
 public sealed class K8sPodDiscoveryTests : IAsyncLifetime
 {
@@ -28,6 +29,7 @@ public sealed class K8sPodDiscoveryTests : IAsyncLifetime
     private WebApplication apiServer = null!;
     private ActorSystem system = null!;
     private int apiPort;
+    private volatile string served = PodListJson;
 
     public async Task InitializeAsync()
     {
@@ -45,7 +47,7 @@ public sealed class K8sPodDiscoveryTests : IAsyncLifetime
         {
             lock (requests) requests.Add($"{ns} {request.Query["labelSelector"]}");
             if (request.Headers.Authorization != $"Bearer {Token}") return Results.StatusCode(401);
-            return Results.Text(PodListJson, "application/json");
+            return Results.Text(served, "application/json");
         });
         await apiServer.StartAsync();
         apiPort = new Uri(apiServer.Urls.Single()).Port;
@@ -109,6 +111,50 @@ public sealed class K8sPodDiscoveryTests : IAsyncLifetime
         var any = KubernetesPodDiscovery.Targets(pods, null, null).ToList();
         Assert.Equal(4, any.Count);
         Assert.All(any, t => Assert.Null(t.Port));
+    }
+
+    [Fact]
+    public async Task The_pod_records_see_a_members_container_restarted_or_its_pod_deleted_and_nothing_while_it_runs()
+    {
+        var records = new KubernetesPodRecords(new KubernetesPodDiscovery((ExtendedActorSystem)system), "akkavoice", "10.1.0.10");
+        var member = Address.Parse("akka.tcp://akkavoice@10.1.0.11:4053");
+        served = Pods(("akkavoice-0", "10.1.0.10", "containerd://a0", 0, """{"running": {}}"""), ("akkavoice-1", "10.1.0.11", "containerd://b0", 0, """{"running": {}}"""));
+        await records.RememberAsync(member, CancellationToken.None);
+
+        // Paused or cut off, the member's pod still runs the container it came up in: no evidence.
+        Assert.Null(await records.GoneAsync(member, CancellationToken.None));
+        served = Pods(("akkavoice-0", "10.1.0.10", "containerd://a0", 0, """{"running": {}}"""), ("akkavoice-1", "10.1.0.11", "containerd://b1", 1, """{"running": {}}"""));
+        Assert.Equal("pod akkavoice-1 runs a new container (restarted 1 times)", await records.GoneAsync(member, CancellationToken.None));
+        served = Pods(("akkavoice-0", "10.1.0.10", "containerd://a0", 0, """{"running": {}}"""));
+        Assert.Equal("no pod has its address 10.1.0.11 any more (the pod was deleted)", await records.GoneAsync(member, CancellationToken.None));
+    }
+
+    [Fact]
+    public void A_terminated_or_waiting_container_is_gone_and_a_listing_without_this_node_proves_nothing()
+    {
+        string? Gone(params (string, string, string, int, string)[] pods) =>
+            KubernetesPodRecords.Gone(k8s.KubernetesJson.Deserialize<V1PodList>(Pods(pods)), "10.1.0.11", "10.1.0.10", "akkavoice", "containerd://b0");
+        var self = ("akkavoice-0", "10.1.0.10", "containerd://a0", 0, """{"running": {}}""");
+
+        Assert.Equal("its container in pod akkavoice-1 has terminated (OOMKilled)",
+            Gone(self, ("akkavoice-1", "10.1.0.11", "containerd://b0", 0, """{"terminated": {"reason": "OOMKilled", "exitCode": 137}}""")));
+        Assert.Equal("its container in pod akkavoice-1 is waiting to start again (CrashLoopBackOff)",
+            Gone(self, ("akkavoice-1", "10.1.0.11", "containerd://b0", 1, """{"waiting": {"reason": "CrashLoopBackOff"}}""")));
+        Assert.Null(Gone(self, ("akkavoice-1", "10.1.0.11", "containerd://b0", 0, """{"running": {}}""")));
+        // An empty or partial answer (a wrong selector, an API hiccup) must not read as "every pod was deleted".
+        Assert.Null(Gone());
+        Assert.Null(Gone(("akkavoice-1", "10.1.0.11", "containerd://b1", 1, """{"running": {}}""")));
+    }
+
+    /// <summary>A pod list of akkavoice pods: name, IP, the akkavoice container's id, restart count and state.</summary>
+    private static string Pods(params (string Name, string Ip, string Container, int Restarts, string State)[] pods)
+    {
+        var items = pods.Select(p =>
+            $"{{\"metadata\": {{\"name\": \"{p.Name}\"}}, " +
+            "\"spec\": {\"containers\": [{\"name\": \"akkavoice\", \"ports\": [{\"name\": \"management\", \"containerPort\": 8558}]}]}, " +
+            $"\"status\": {{\"phase\": \"Running\", \"podIP\": \"{p.Ip}\", \"containerStatuses\": [{{\"name\": \"akkavoice\", \"ready\": true, " +
+            $"\"restartCount\": {p.Restarts}, \"image\": \"akkavoice\", \"imageID\": \"\", \"containerID\": \"{p.Container}\", \"state\": {p.State}}}]}}}}");
+        return "{\"kind\": \"PodList\", \"apiVersion\": \"v1\", \"items\": [" + string.Join(",", items) + "]}";
     }
 
     /// <summary>What the API server answers: two good pods and one of each kind that must be skipped.</summary>

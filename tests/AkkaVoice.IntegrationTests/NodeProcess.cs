@@ -45,16 +45,25 @@ public sealed class NodeProcess : IAsyncDisposable
     public static NodeProcess Start(NodeProcess? seed = null, params string[] extraArgs) => Start(new Dictionary<string, string>(), seed, extraArgs);
 
     /// <summary>Starts a node with <paramref name="environment"/> (for example <c>AKKAVOICE_*</c> variables) added to its environment.</summary>
-    public static NodeProcess Start(IReadOnlyDictionary<string, string> environment, NodeProcess? seed = null, params string[] extraArgs)
+    public static NodeProcess Start(IReadOnlyDictionary<string, string> environment, NodeProcess? seed = null, params string[] extraArgs) =>
+        StartOn(TestNode.FreePort(), TestNode.FreePort(), environment, seed, [], extraArgs);
+
+    /// <summary>
+    /// Starts a node on the given ports (a restart on the same address), run through <paramref name="wrapper"/>
+    /// when it is not empty (for example <c>ip netns exec NAME</c>).
+    /// </summary>
+    public static NodeProcess StartOn(int http, int akka, IReadOnlyDictionary<string, string> environment, NodeProcess? seed,
+        IReadOnlyList<string> wrapper, params string[] extraArgs)
     {
-        int http = TestNode.FreePort(), akka = TestNode.FreePort();
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(wrapper.Count > 0 ? wrapper[0] : "dotnet")
         {
             WorkingDirectory = AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var arg in wrapper.Skip(1).Concat(wrapper.Count > 0 ? ["dotnet"] : []))
+            info.ArgumentList.Add(arg);
         foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "AkkaVoice.Server.dll"), "--http-port", http.ToString(), "--akka-port", akka.ToString() })
             info.ArgumentList.Add(arg);
         if (seed is not null)
@@ -89,6 +98,18 @@ public sealed class NodeProcess : IAsyncDisposable
             }
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"node on {HttpPort} not ready:\n{Log}");
             await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Waits until the node's output holds <paramref name="text"/> (for nodes the test cannot reach over HTTP).</summary>
+    public async Task WaitLogAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Log.Contains(text))
+        {
+            if (process.HasExited) throw new InvalidOperationException($"node exited with {process.ExitCode} before logging '{text}':\n{Log}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"node on {AkkaPort} did not log '{text}' within {timeout}:\n{Log}");
+            await Task.Delay(50);
         }
     }
 

@@ -24,12 +24,12 @@ test('node URLs become WebSocket URLs with the identity in the query', () => {
     assert.throws(() => new VoiceClient({ urls: 'http://127.0.0.1:1' }), /no WebSocket/);
 });
 
-test('backoff doubles up to the cap and jitter only shortens it', () => {
+test('the first retry goes at once, then backoff doubles up to the cap and jitter only shortens it', () => {
   const options = { initialDelay: 100, maxDelay: 1000, jitter: 0.5 };
-  assert.deepEqual([0, 1, 2, 3, 4, 10].map(a => backoffDelay(a, options, () => 0)), [100, 200, 400, 800, 1000, 1000]);
-  assert.deepEqual([0, 1, 2, 3].map(a => backoffDelay(a, options, () => 1)), [50, 100, 200, 400]);
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 11].map(a => backoffDelay(a, options, () => 0)), [0, 100, 200, 400, 800, 1000, 1000]);
+  assert.deepEqual([0, 1, 2, 3, 4].map(a => backoffDelay(a, options, () => 1)), [0, 50, 100, 200, 400]);
   for (let i = 0; i < 100; i++) {
-    const d = backoffDelay(2, options);
+    const d = backoffDelay(3, options);
     assert.ok(d >= 200 && d <= 400, `delay ${d}`);
   }
 });

@@ -3,6 +3,7 @@ using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
 using AkkaVoice.Cluster.Hub;
+using AkkaVoice.Cluster.Directory;
 using AkkaVoice.Cluster.Rooms;
 using AkkaVoice.Cluster.Users;
 using AkkaVoice.Protocol;
@@ -25,7 +26,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
         GetStateManifest = "GS", StateManifest = "ST", NotFoundManifest = "NF", RefusedManifest = "RF", ConfigureManifest = "CR",
         DeleteManifest = "DL", DeletedManifest = "DD", ListMembersManifest = "LM", MemberPageManifest = "MP", KickManifest = "KU",
         MuteManifest = "MU", AffectedManifest = "UA", SetSeatManifest = "SS", SystemSayManifest = "YS", SaidSeqManifest = "SQ",
-        VoiceRulesManifest = "VR", ControlManifest = "CQ", NodeTextManifest = "NT", ConfigManifest = "CF";
+        VoiceRulesManifest = "VR", ControlManifest = "CQ", NodeTextManifest = "NT", ConfigManifest = "CF", DeadNodeEvidenceManifest = "DN";
 
     private const string FindUserManifest = "FU", UserNodesManifest = "UN", DirectToUserManifest = "DU", DisconnectUserManifest = "XU",
         ReachedManifest = "CU", ListLocalRoomsManifest = "LL", LocalRoomPageManifest = "LP";
@@ -90,6 +91,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
         ControlRequest => ControlManifest,
         NodeText => NodeTextManifest,
         RoomConfig => ConfigManifest,
+        DeadNodeEvidence => DeadNodeEvidenceManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a wire message of AkkaVoice"),
     };
 
@@ -217,6 +219,9 @@ public sealed class WireSerializer : SerializerWithStringManifest
                 case LocalRoomPage p:
                     WriteStrings(w, p.Rooms);
                     break;
+                case DeadNodeEvidence e:
+                    w.Write(e.Member); w.Write(e.Uid); w.Write(e.Observer); w.Write(e.Evidence);
+                    break;
                 default:
                     if (!RoomApiWire.TryWrite(w, obj)) throw new ArgumentException($"{obj.GetType()} is not a wire message of AkkaVoice");
                     break;
@@ -291,6 +296,7 @@ public sealed class WireSerializer : SerializerWithStringManifest
             SetSeatManifest => new SetSeat(r.ReadString(), r.ReadInt32(), ReadOptional(r), r.ReadBoolean(), RoomApiWire.ReadBool(r), r.ReadString()),
             SystemSayManifest => new SystemSay(r.ReadString(), r.ReadString(), ReadOptional(r)),
             SaidSeqManifest => new SaidSeq(r.ReadString(), r.ReadInt64()),
+            DeadNodeEvidenceManifest => new DeadNodeEvidence(r.ReadString(), r.ReadInt64(), r.ReadString(), r.ReadString()),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown AkkaVoice manifest '{manifest}'"),
         };
     }

@@ -92,14 +92,7 @@ public sealed class KubernetesPodDiscovery : ServiceDiscovery
         using var timeout = new CancellationTokenSource(resolveTimeout);
         try
         {
-            pods = settings.AllNamespaces
-                ? await client.CoreV1.ListPodForAllNamespacesAsync(labelSelector: selector, cancellationToken: timeout.Token).ConfigureAwait(false)
-                : await client.CoreV1.ListNamespacedPodAsync(podNamespace, labelSelector: selector, cancellationToken: timeout.Token).ConfigureAwait(false);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
-        {
-            log.Warning("Forbidden to list pods in namespace {Namespace}: check the Role and RoleBinding of the pod's service account", podNamespace);
-            throw;
+            pods = await ListPodsAsync(lookup.ServiceName, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (timeout.IsCancellationRequested)
         {
@@ -111,6 +104,28 @@ public sealed class KubernetesPodDiscovery : ServiceDiscovery
             log.Warning("No contact points among {Pods} pods matching {Selector} in namespace {Namespace} (port name {PortName})",
                 pods.Items.Count, selector, podNamespace, lookup.PortName);
         return new Resolved(lookup.ServiceName, targets);
+    }
+
+    /// <summary>The configured container's name (<c>container-name</c>), or null.</summary>
+    public string? ContainerName => string.IsNullOrEmpty(settings.ContainerName) ? null : settings.ContainerName;
+
+    /// <summary>The pods labelled for <paramref name="serviceName"/> in the pod's namespace (or all, when configured).</summary>
+    public async Task<V1PodList> ListPodsAsync(string serviceName, CancellationToken cancellationToken)
+    {
+        if (client is null)
+            throw new InvalidOperationException("Kubernetes API discovery is not configured: no API server address in the environment");
+        var selector = settings.PodLabelSelector(serviceName);
+        try
+        {
+            return settings.AllNamespaces
+                ? await client.CoreV1.ListPodForAllNamespacesAsync(labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false)
+                : await client.CoreV1.ListNamespacedPodAsync(podNamespace, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
+        {
+            log.Warning("Forbidden to list pods in namespace {Namespace}: check the Role and RoleBinding of the pod's service account", podNamespace);
+            throw;
+        }
     }
 
     /// <summary>

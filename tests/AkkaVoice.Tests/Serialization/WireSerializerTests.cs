@@ -4,6 +4,7 @@ using Akka.Actor;
 using AkkaVoice.Cluster;
 using Akka.Configuration;
 using Akka.Serialization;
+using AkkaVoice.Cluster.Directory;
 using AkkaVoice.Cluster.Rooms;
 using AkkaVoice.Cluster.Serialization;
 using AkkaVoice.Cluster.Users;
@@ -413,5 +414,12 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
         Assert.Equal("bob", back.To);
         Assert.Equal(json, back.Json);
         Assert.Empty(RoundTrip(new DirectText("bob", [])).Json);
+    }
+
+    [Fact]
+    public void Dead_node_evidence_round_trips()
+    {
+        var sent = new DeadNodeEvidence("akka.tcp://akkavoice@10.0.0.2:4053", long.MinValue + 7, "akka.tcp://akkavoice@10.0.0.1:4053", "its remoting port refused connections");
+        Assert.Equal(sent, RoundTrip(sent));
     }
 }
