@@ -2,6 +2,8 @@ using AkkaVoice.LoadTest;
 
 // `chaos`: the probe scripts/chaos.sh drives (ChaosProbe), not a load run.
 if (args.Length > 0 && args[0] == "chaos") return await ChaosProbe.RunAsync(args[1..]);
+// `stage`: the stage-room benchmark scripts/stage-bench.sh runs (StageBench).
+if (args.Length > 0 && args[0] == "stage") return await StageBench.RunAsync(args[1..]);
 
 LoadOptions? options;
 try
