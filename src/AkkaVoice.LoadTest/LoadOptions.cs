@@ -92,7 +92,8 @@ public sealed record LoadOptions
           --admin-token T      bearer token for /admin/* when the nodes require one
           --help               this text
 
-        `AkkaVoice.LoadTest chaos --help` describes the probe of scripts/chaos.sh instead.
+        `AkkaVoice.LoadTest chaos --help` describes the probe of scripts/chaos.sh instead, and
+        `AkkaVoice.LoadTest stage --help` the stage-room benchmark of scripts/stage-bench.sh.
 
         Payload layout (little-endian): [u64 Stopwatch timestamp at send][u32 speaker index][u32 sequence][padding].
         Expected deliveries = frames sent in the measured window x (joined members of the room - 1).

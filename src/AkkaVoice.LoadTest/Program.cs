@@ -4,6 +4,8 @@ using AkkaVoice.LoadTest;
 if (args.Length > 0 && args[0] == "chaos") return await ChaosProbe.RunAsync(args[1..]);
 // `listing`: fills a running cluster with rooms and times GET /api/v1/rooms (ListingBench).
 if (args.Length > 0 && args[0] == "listing") return await ListingBench.RunAsync(args[1..]);
+// `stage`: the stage-room benchmark scripts/stage-bench.sh runs (StageBench).
+if (args.Length > 0 && args[0] == "stage") return await StageBench.RunAsync(args[1..]);
 
 LoadOptions? options;
 try
