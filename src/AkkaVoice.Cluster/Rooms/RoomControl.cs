@@ -30,6 +30,10 @@ public sealed class RoomControl(int openMaxMembers, int stageMaxMembers)
     private readonly SortedDictionary<uint, Member> members = [];
     private readonly Dictionary<uint, (int? Seat, long Until)> invitations = [];
 
+    // Seats whose speaker's connection closed or whose node was lost, by user, for as long as an invitation
+    // lasts: the same user, healed onto a new connection, may take that seat back in request mode.
+    private readonly Dictionary<string, (int Seat, long Until)> vacated = new(StringComparer.Ordinal);
+
     // Users who created the room in development mode; written into the hosts once the room has a configuration.
     private readonly HashSet<string> creators = new(StringComparer.Ordinal);
     private uint[] seats = [];
@@ -119,6 +123,7 @@ public sealed class RoomControl(int openMaxMembers, int stageMaxMembers)
         bool visible = Visible(member);
         if (member.Seat >= 0)
         {
+            if (reason is "closed" or "node-lost") Vacated(member.User, member.Seat, now);
             seats[member.Seat] = 0;
             SeatChanged(member.Seat);
         }
@@ -132,6 +137,15 @@ public sealed class RoomControl(int openMaxMembers, int stageMaxMembers)
         }
         if (members.Count == 0) Emptied(now, historyMillis);
         return described;
+    }
+
+    private void Vacated(string user, int seat, long now)
+    {
+        foreach (var (u, v) in vacated.ToList())
+        {
+            if (v.Until <= now) vacated.Remove(u);
+        }
+        vacated[user] = (seat, now + InvitationMillis);
     }
 
     private void Emptied(long now, long historyMillis)
@@ -148,7 +162,9 @@ public sealed class RoomControl(int openMaxMembers, int stageMaxMembers)
         var member = members[id];
         if (seat is { } asked && asked >= seats.Length) return NoSuchSeat(asked);
         bool host = IsHost(member);
-        var invitation = invitations.TryGetValue(id, out var inv) && inv.Until > now ? inv : ((int? Seat, long Until)?)null;
+        var invitation = invitations.TryGetValue(id, out var inv) && inv.Until > now ? inv
+            : vacated.TryGetValue(member.User, out var back) && back.Until > now ? (back.Seat, back.Until)
+            : ((int? Seat, long Until)?)null;
         if (!host && Config!.SeatMode == SeatModes.Request)
         {
             if (invitation is null) return new Refusal(ErrorCodes.Forbidden, "this room's seats are taken by invitation");
@@ -172,6 +188,7 @@ public sealed class RoomControl(int openMaxMembers, int stageMaxMembers)
             if (target < 0) return new Refusal(ErrorCodes.NoFreeSeat, "no seat is free");
         }
         invitations.Remove(id);
+        vacated.Remove(member.User);
         Seat(member, target);
         return null;
     }
@@ -335,6 +352,7 @@ public sealed class RoomControl(int openMaxMembers, int stageMaxMembers)
         var all = members.Values.Select(Describe).ToArray();
         members.Clear();
         invitations.Clear();
+        vacated.Clear();
         creators.Clear();
         Audience = 0;
         if (Config is not null) Changes.Deleted = true;

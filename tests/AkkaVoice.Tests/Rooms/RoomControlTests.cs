@@ -369,4 +369,36 @@ public sealed class RoomControlTests
         Assert.Equal(Roles.Host, rebuilt.RoleOf(9));
         Assert.True(rebuilt.SeatsVersion > 5);
     }
+
+    [Fact]
+    public void A_speaker_whose_connection_closed_takes_its_seat_back_in_request_mode_within_the_invitation_time()
+    {
+        Stage();
+        Join(2, "bob");
+        Join(3, "carol");
+        Assert.Null(room.SetSeat(1, 2, 2, false, null));
+        room.Leave(2, "closed", T0 + 1_000, History);
+        Join(4, "bob");
+        Refused(ErrorCodes.Forbidden, room.TakeSeat(3, 2, T0 + 2_000));
+        Refused(ErrorCodes.Forbidden, room.TakeSeat(4, 1, T0 + 2_000));
+        Assert.Null(room.TakeSeat(4, null, T0 + 2_000));
+        Assert.Equal(Roles.Speaker, room.RoleOf(4));
+        Assert.Equal(4u, room.SeatView()[2].Member);
+
+        // Once back on it, the seat is no longer held for the user; a kick or a later leave gives nothing back.
+        room.Leave(4, "left", T0 + 3_000, History);
+        Join(5, "bob");
+        Refused(ErrorCodes.Forbidden, room.TakeSeat(5, 2, T0 + 4_000));
+    }
+
+    [Fact]
+    public void A_closed_speaker_s_seat_is_not_held_past_the_invitation_time()
+    {
+        Stage();
+        Join(2, "bob");
+        Assert.Null(room.SetSeat(1, 2, 2, false, null));
+        room.Leave(2, "node-lost", T0, History);
+        Join(3, "bob");
+        Refused(ErrorCodes.Forbidden, room.TakeSeat(3, 2, T0 + RoomControl.InvitationMillis + 1));
+    }
 }
