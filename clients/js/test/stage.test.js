@@ -139,7 +139,10 @@ test('in a free stage a listener takes a seat by itself, the host moves and lock
 /** A TCP relay to the node that the test can cut, as a network would: `cut()` resets every connection through it. */
 async function relay() {
   const links = new Set();
+  let held = false;
   const server = createServer(inbound => {
+    // While held, the relay drops every new connection at once: the client keeps retrying.
+    if (held) { inbound.destroy(); return; }
     const outbound = connect(node.http, '127.0.0.1');
     links.add(inbound);
     inbound.on('close', () => { links.delete(inbound); outbound.destroy(); });
@@ -152,6 +155,8 @@ async function relay() {
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     cut: () => { for (const link of links) link.resetAndDestroy(); },
+    hold: () => { held = true; },
+    release: () => { held = false; },
     close: () => { for (const link of links) link.destroy(); server.close(); },
   };
 }
@@ -187,15 +192,17 @@ test('a speaker whose seat was taken while it was away stays in the audience', {
   const { host } = await stage('js-lost-seat', { seats: 1, seatMode: 'free' });
   const network = await relay();
   try {
-    // Her first retry waits 2 s: time for the host to take the seat she left.
-    const rita = client(network.url, 'js-rita', { initialDelay: 2000, jitter: 0 });
+    // The relay drops her reconnects until the host has taken the seat she left.
+    const rita = client(network.url, 'js-rita', { initialDelay: 100, maxDelay: 200, jitter: 0 });
     await rita.connect();
     await rita.join('js-lost-seat');
     await rita.takeSeat('js-lost-seat', 0);
     await waitFor(() => host.rooms.get('js-lost-seat').seats[0]?.user === 'js-rita', 'rita seated');
+    network.hold();
     network.cut();
     await waitFor(() => host.rooms.get('js-lost-seat').seats[0]?.member === undefined, 'the seat freed when her connection closed');
     await host.takeSeat('js-lost-seat', 0);
+    network.release();
     await waitFor(() => rita.seen('recovered').length === 1, 'rita to reconnect and rejoin', 30000);
     assert.equal(rita.seen('rejoined')[0].seatBack, 'lost');
     assert.equal(rita.rooms.get('js-lost-seat').seat, null);
