@@ -80,7 +80,7 @@ public static class StageBench
                 results["big_rss_before_mb"] = before.Select(b => Math.Round(b / 1048576.0, 1)).ToArray();
                 results["big_rss_after_mb"] = after.Select(b => Math.Round(b / 1048576.0, 1)).ToArray();
                 results["big_rss_growth_per_member_kb"] = Math.Round(growth / 1024.0 / o.Big, 1);
-                Say($"10,000-member room: nodes' RSS {before.Sum() / 1048576.0:0} MB -> {after.Sum() / 1048576.0:0} MB, {growth / 1024.0 / o.Big:0.0} KB per member (connection, session and membership together)");
+                Say($"{o.Big}-member room: nodes' RSS {before.Sum() / 1048576.0:0} MB -> {after.Sum() / 1048576.0:0} MB, {growth / 1024.0 / o.Big:0.0} KB per member (connection, session and membership together)");
             }
         }
         var json = JsonSerializer.Serialize(results, Indented);
