@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using AkkaVoice.IntegrationTests.Support;
 
 namespace AkkaVoice.IntegrationTests;
 
@@ -106,20 +107,12 @@ public sealed class HeadlessChromium : IBrowserPage
     private async Task<JsonElement> CallAsync(string method, object parameters)
     {
         int id = ++nextId;
-        var request = JsonSerializer.SerializeToUtf8Bytes(new { id, method, @params = parameters });
-        await socket.SendAsync(request, WebSocketMessageType.Text, true, CancellationToken.None);
+        await BrowserProtocol.SendAsync(socket, id, method, parameters);
         var buffer = new byte[1 << 16];
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (true)
         {
-            using var message = new MemoryStream();
-            ValueWebSocketReceiveResult r;
-            do
-            {
-                r = await socket.ReceiveAsync(buffer.AsMemory(), timeout.Token);
-                message.Write(buffer, 0, r.Count);
-            } while (!r.EndOfMessage);
-            var reply = JsonDocument.Parse(message.ToArray()).RootElement;
+            var reply = await BrowserProtocol.ReceiveAsync(socket, buffer, timeout.Token);
             if (reply.TryGetProperty("id", out var replyId) && replyId.GetInt32() == id)
             {
                 if (reply.TryGetProperty("error", out var error)) throw new InvalidOperationException($"{method}: {error}");
@@ -128,16 +121,5 @@ public sealed class HeadlessChromium : IBrowserPage
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        socket.Abort();
-        socket.Dispose();
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-        process.Dispose();
-        try { Directory.Delete(profile, recursive: true); } catch (IOException) { }
-    }
+    public ValueTask DisposeAsync() => new(BrowserProtocol.StopAsync(socket, process, profile));
 }

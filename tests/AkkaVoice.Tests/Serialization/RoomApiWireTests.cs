@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Akka.Actor;
 using AkkaVoice.Cluster.Rooms;
 using AkkaVoice.Protocol;
 using AkkaVoice.Cluster.Serialization;
@@ -12,19 +10,7 @@ public sealed class RoomApiWireTests(WireSerializerFixture fixture) : IClassFixt
 {
     private const string Unicode = "caf\u00e9 \u4f60\u597d \U0001F600 \"quoted\" \n \0";
 
-    private ActorSystem Sys => fixture.Kit.Sys;
-
-    /// <summary>Serializes as a sending node does and deserializes as a receiving node does; the two must be equal field by field.</summary>
-    private T RoundTrip<T>(T message) where T : notnull
-    {
-        var serializer = Sys.Serialization.FindSerializerFor(message);
-        Assert.IsType<WireSerializer>(serializer);
-        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
-        var back = Assert.IsType<T>(Sys.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, manifest));
-        // Records holding arrays compare by reference; their JSON compares every element.
-        Assert.Equal(JsonSerializer.Serialize(message), JsonSerializer.Serialize(back));
-        return back;
-    }
+    private T RoundTrip<T>(T message) where T : notnull => fixture.RoundTripEqual(message);
 
     private static readonly SeatInfo[] Seats =
     [

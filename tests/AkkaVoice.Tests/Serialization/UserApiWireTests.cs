@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Akka.Actor;
 using AkkaVoice.Cluster.Hub;
 using AkkaVoice.Cluster.Serialization;
@@ -14,20 +13,9 @@ public sealed class UserApiWireTests(WireSerializerFixture fixture) : IClassFixt
 
     private ActorSystem Sys => fixture.Kit.Sys;
 
-    private T RoundTrip<T>(T message) where T : notnull
-    {
-        var back = Bytes(message);
-        Assert.Equal(JsonSerializer.Serialize(message), JsonSerializer.Serialize(back));
-        return back;
-    }
+    private T RoundTrip<T>(T message) where T : notnull => fixture.RoundTripEqual(message);
 
-    private T Bytes<T>(T message) where T : notnull
-    {
-        var serializer = Sys.Serialization.FindSerializerFor(message);
-        Assert.IsType<WireSerializer>(serializer);
-        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
-        return Assert.IsType<T>(Sys.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, manifest));
-    }
+    private T Bytes<T>(T message) where T : notnull => fixture.RoundTrip(message);
 
     [Fact]
     public void Finding_a_user_round_trips() => RoundTrip(new FindUser("alice"));

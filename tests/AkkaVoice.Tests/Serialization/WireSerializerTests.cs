@@ -33,6 +33,28 @@ public sealed class WireSerializerFixture : IDisposable
             """)
             .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "akkavoice.conf"))));
 
+    /// <summary>Serializes through whatever serializer the system binds, then deserializes by id and manifest as a receiving node does.</summary>
+    public T RoundTrip<T>(T message) where T : notnull
+    {
+        var serializer = Kit.Sys.Serialization.FindSerializerFor(message);
+        Assert.IsType<WireSerializer>(serializer);
+        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
+        var bytes = serializer.ToBinary(message);
+        var back = Kit.Sys.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
+        return Assert.IsType<T>(back);
+    }
+
+    /// <summary>
+    /// <see cref="RoundTrip{T}"/>, and the two must be equal field by field: records holding arrays compare by
+    /// reference, their JSON compares every element.
+    /// </summary>
+    public T RoundTripEqual<T>(T message) where T : notnull
+    {
+        var back = RoundTrip(message);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(message), System.Text.Json.JsonSerializer.Serialize(back));
+        return back;
+    }
+
     public void Dispose() => Kit.Dispose();
 }
 
@@ -54,16 +76,7 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
     private IActorRef RemoteRef(string path) =>
         ((ExtendedActorSystem)Sys).Provider.ResolveActorRef($"akka.tcp://akkavoice@10.0.0.99:4053{path}#1234567");
 
-    /// <summary>Serializes through whatever serializer the system binds, then deserializes by id and manifest as a receiving node does.</summary>
-    private T RoundTrip<T>(T message) where T : notnull
-    {
-        var serializer = Sys.Serialization.FindSerializerFor(message);
-        Assert.IsType<WireSerializer>(serializer);
-        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
-        var bytes = serializer.ToBinary(message);
-        var back = Sys.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
-        return Assert.IsType<T>(back);
-    }
+    private T RoundTrip<T>(T message) where T : notnull => fixture.RoundTrip(message);
 
     private static void SameActor(IActorRef expected, IActorRef actual)
     {
