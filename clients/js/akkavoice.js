@@ -419,7 +419,9 @@ export class VoiceClient {
           await this.takeSeat(name, seat);
           return 'taken-back';
         } catch (e) {
-          if (e.code !== 'seat-taken') return 'lost';
+          // No code: unanswered (a request that reached the room while it moved is lost with its old
+          // incarnation), so ask again; a refusal with a code other than seat-taken is final.
+          if (e.code !== undefined && e.code !== 'seat-taken') return 'lost';
         }
       }
       // Still shown as the old membership's: the next seat list frees it.

@@ -258,7 +258,11 @@ public sealed partial class HealingVoiceClient
                 catch (VoiceErrorException e) when (e.Code == "seat-taken")
                 {
                 }
-                catch (Exception e) when (e is VoiceErrorException or TimeoutException or InvalidOperationException or System.Net.WebSockets.WebSocketException)
+                catch (TimeoutException)
+                {
+                    // Unanswered: a request that reached the room while it moved is lost with its old incarnation; ask again.
+                }
+                catch (Exception e) when (e is VoiceErrorException or InvalidOperationException or System.Net.WebSockets.WebSocketException)
                 {
                     return false;
                 }
