@@ -43,9 +43,10 @@ public sealed class ShardMovementSpec(ITestOutputHelper output) : ClusterSpec(ou
         {
             await AwaitAssertAsync(async () => await AssertDirectReachesAllAsync(alice, users), TimeSpan.FromSeconds(20));
 
+            var shards = await TestCluster.UserShardsAsync(Cluster);
             Cluster.StartNode();
             await Cluster.AwaitUpAsync();
-            var moved = await TestCluster.AwaitUserShardsSettledAsync(Cluster);
+            var moved = await TestCluster.AwaitUserShardsSettledAsync(Cluster, shards);
             Output.WriteLine($"user directory shards that moved to the new node: {moved}");
             Assert.True(moved > 0);
 

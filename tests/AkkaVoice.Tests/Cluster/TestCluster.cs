@@ -96,26 +96,43 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>The user directory's shards that hold entries now, as the first running node's stats see them.</summary>
+    public static async Task<HashSet<string>> UserShardsAsync(TestCluster cluster)
+    {
+        while (true)
+        {
+            var placed = await PlacedUserShardsAsync(cluster.Nodes.First(n => !n.System.WhenTerminated.IsCompleted));
+            // An empty answer means the stats query timed out somewhere: ask again.
+            if (placed.Count > 0) return placed.Select(p => p.Shard).ToHashSet();
+            await Task.Delay(250);
+        }
+    }
+
     /// <summary>
-    /// Waits until the user directory's shards sit on their rendezvous homes among the running nodes and
-    /// returns how many are on the newest node.
+    /// Waits until every one of <paramref name="shards"/> runs on its rendezvous home among the running nodes
+    /// (a shard handed off and not yet started again does not count) and returns how many are on the newest node.
     /// </summary>
-    public static async Task<int> AwaitUserShardsSettledAsync(TestCluster cluster, TimeSpan? timeout = null)
+    public static async Task<int> AwaitUserShardsSettledAsync(TestCluster cluster, IReadOnlySet<string> shards, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         var running = cluster.Nodes.Where(n => !n.System.WhenTerminated.IsCompleted).ToList();
         var nodes = running.Select(n => n.SelfAddress).ToArray();
         while (true)
         {
-            var stats = await running[0].Users.Ask<Akka.Cluster.Sharding.ClusterShardingStats>(
-                new Akka.Cluster.Sharding.GetClusterShardingStats(TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(5));
-            var placed = stats.Regions.SelectMany(r => r.Value.Stats.Keys.Select(s => (Shard: s, Node: r.Key))).ToList();
-            // An empty answer means the stats query timed out somewhere: ask again.
-            if (placed.Count > 0 && placed.All(p => p.Node.Equals(RoomDirectory.HomeOfShard(p.Shard, nodes))))
+            var placed = await PlacedUserShardsAsync(running[0]);
+            var atHome = placed.Where(p => p.Node.Equals(RoomDirectory.HomeOfShard(p.Shard, nodes))).Select(p => p.Shard).ToHashSet();
+            if (placed.Count == atHome.Count && shards.IsSubsetOf(atHome))
                 return placed.Count(p => p.Node.Equals(nodes[^1]));
             if (DateTime.UtcNow > deadline) throw new TimeoutException("user directory shards did not settle");
             await Task.Delay(250);
         }
+    }
+
+    private static async Task<List<(string Shard, Address Node)>> PlacedUserShardsAsync(VoiceNode node)
+    {
+        var stats = await node.Users.Ask<Akka.Cluster.Sharding.ClusterShardingStats>(
+            new Akka.Cluster.Sharding.GetClusterShardingStats(TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(5));
+        return stats.Regions.SelectMany(r => r.Value.Stats.Keys.Select(s => (Shard: s, Node: r.Key))).ToList();
     }
 
     /// <summary>A client connection on node <paramref name="index"/>.</summary>
