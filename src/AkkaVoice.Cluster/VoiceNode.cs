@@ -49,7 +49,7 @@ public sealed class VoiceNode
         var shardingSettings = ClusterShardingSettings.Create(system);
         var extractor = new EntityExtractor(Directory);
         Rooms = sharding.Start(RoomTypeName, room => RoomActor.Props(room, Directory.ShardOf(room), settings, Stats, Outbox, Fence, Events), shardingSettings, extractor,
-            new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, stats), PoisonPill.Instance);
+            new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, stats), HandOffRoom.Instance);
         Users = sharding.Start(UserTypeName, _ => UserDirectory.Props(Stats), shardingSettings, extractor,
             new RendezvousAllocationStrategy(settings.MaxSimultaneousRebalance, null), PoisonPill.Instance);
         Hub = system.ActorOf(NodeHub.Props(this), NodeHub.Name);

@@ -110,6 +110,15 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
             KeepRetrying();
         });
         Receive<RoomGone>(OnRoomGone);
+        Receive<RoomMoving>(moving =>
+        {
+            // The room stops once it has this answer, and whatever this hub sent it before arrives first. From
+            // now on the room's messages go through the shard region, which holds them until its new home runs.
+            Sender.Tell(new RoomMovingSeen(moving.Room));
+            if (rooms.Find(moving.Room) is not { } local || !Sender.Equals(local.RoomActor)) return;
+            Context.Unwatch(Sender);
+            RoomAway(local, "is moving");
+        });
         Receive<DirectResult>(r =>
         {
             if (!pendingDirects.Remove(r.Request, out var p)) return;
@@ -421,11 +430,17 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
     private void OnRoomGone(RoomGone gone)
     {
         if (rooms.Find(gone.Room) is not { } local || !gone.RoomActor.Equals(local.RoomActor)) return;
+        RoomAway(local, "went away");
+    }
+
+    /// <summary>The room's incarnation this hub knew stopped or is stopping: this node's members join the next one.</summary>
+    private void RoomAway(LocalRoom local, string what)
+    {
         local.RoomActor = null;
         // The room's new incarnation may have asked already (its start probe), and the rejoin is on its way.
         if (rejoining.ContainsKey(local)) return;
         // Voice between this node and the others goes on meanwhile: the speakers' nodes send it themselves.
-        log.Debug("Room {Room} went away; {Members} members on this node join it again", gone.Room, local.Members.Length);
+        log.Debug("Room {Room} {What}; {Members} members on this node join it again", local.Room, what, local.Members.Length);
         node.Stats.Rejoins.Increment();
         node.Rooms.Tell(Rejoin(local));
         KeepRetrying();

@@ -59,6 +59,17 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
         public static readonly RejoinGraceOver Instance = new();
     }
 
+    /// <summary>How long a room that hands off waits for its hubs' <see cref="RoomMovingSeen"/> before it stops anyway.</summary>
+    public static readonly TimeSpan MoveWait = TimeSpan.FromSeconds(1);
+
+    private sealed class MoveWaitOver
+    {
+        public static readonly MoveWaitOver Instance = new();
+    }
+
+    /// <summary>The hubs yet to answer <see cref="RoomMoving"/>; null while the room is not handing off.</summary>
+    private HashSet<IActorRef>? moving;
+
     private sealed class ProbeOver
     {
         public static readonly ProbeOver Instance = new();
@@ -122,8 +133,9 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
         Receive<LeaveRoom>(l => RemoveMembers([l.Member], l.Reason));
         Receive<HubGone>(g =>
         {
-            if (!nodes.ContainsKey(g.Hub)) return;
-            RemoveMembers(members.Values.Where(m => m.Node.Hub.Equals(g.Hub)).Select(m => m.Id).ToList(), "node-lost");
+            if (nodes.ContainsKey(g.Hub))
+                RemoveMembers(members.Values.Where(m => m.Node.Hub.Equals(g.Hub)).Select(m => m.Id).ToList(), "node-lost");
+            Moved(g.Hub);
         });
         Receive<Say>(say =>
         {
@@ -138,6 +150,13 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
             ProbeSettled();
         });
         Receive<GetRoomInfo>(_ => OnInfo());
+        Receive<HandOffRoom>(_ => MoveOut());
+        Receive<RoomMovingSeen>(_ => Moved(Sender));
+        Receive<MoveWaitOver>(_ =>
+        {
+            log.Warning("Room {Room}: {Nodes} nodes did not answer its move in {Wait}; it stops anyway", room, moving?.Count, MoveWait);
+            Context.Stop(Self);
+        });
         Receive<RejoinGraceOver>(_ => AnnounceMissing());
         Receive<IdleTimeout>(_ =>
         {
@@ -194,6 +213,29 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
             Context.Stop(Self);
             return true;
         }
+    }
+
+    /// <summary>
+    /// The shard hands off: tell every node with members, answer whatever they sent before they knew, then stop.
+    /// Joins, says and control requests are served as usual meanwhile; this incarnation is still the room.
+    /// </summary>
+    private void MoveOut()
+    {
+        if (moving is not null) return;
+        moving = [.. nodes.Keys];
+        if (moving.Count == 0)
+        {
+            Context.Stop(Self);
+            return;
+        }
+        foreach (var hub in moving) hub.Tell(new RoomMoving(room));
+        Timers.StartSingleTimer(MoveWaitOver.Instance, MoveWaitOver.Instance, MoveWait);
+    }
+
+    private void Moved(IActorRef hub)
+    {
+        if (moving is null || !moving.Remove(hub) || moving.Count > 0) return;
+        Context.Stop(Self);
     }
 
     private void OnVoice(VoiceIn frame)

@@ -107,6 +107,27 @@ public sealed record NodeText(string Room, byte[] Json, uint[] To, uint Requeste
 /// </summary>
 public sealed record RoomRoute(string Room, IActorRef[] Relays) : IWireMessage;
 
+/// <summary>
+/// What sharding tells a room whose shard hands off, instead of a PoisonPill: the room tells each node with
+/// members that it is moving (<see cref="RoomMoving"/>) and stops once each has answered
+/// (<see cref="RoomMovingSeen"/>), so a say or control request a hub sent before it knew is still answered here.
+/// Local to the room's node.
+/// </summary>
+public sealed class HandOffRoom
+{
+    public static readonly HandOffRoom Instance = new();
+
+    private HandOffRoom()
+    {
+    }
+}
+
+/// <summary>A room about to stop on a handoff tells the hubs of its members: send the room nothing more directly, rejoin it through sharding.</summary>
+public sealed record RoomMoving(string Room) : IWireMessage;
+
+/// <summary>A hub's answer to <see cref="RoomMoving"/>; whatever it sent the room before arrives before it.</summary>
+public sealed record RoomMovingSeen(string Room) : IWireMessage;
+
 /// <summary>A room that has just started asks every node's hub whether it has members of it (see <see cref="RoomActor"/>).</summary>
 public sealed record ProbeRoom(string Room) : IWireMessage;
 

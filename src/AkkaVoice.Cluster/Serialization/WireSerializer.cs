@@ -26,7 +26,8 @@ public sealed class WireSerializer : SerializerWithStringManifest
         GetStateManifest = "GS", StateManifest = "ST", NotFoundManifest = "NF", RefusedManifest = "RF", ConfigureManifest = "CR",
         DeleteManifest = "DL", DeletedManifest = "DD", ListMembersManifest = "LM", MemberPageManifest = "MP", KickManifest = "KU",
         MuteManifest = "MU", AffectedManifest = "UA", SetSeatManifest = "SS", SystemSayManifest = "YS", SaidSeqManifest = "SQ",
-        VoiceRulesManifest = "VR", ControlManifest = "CQ", NodeTextManifest = "NT", ConfigManifest = "CF", DeadNodeEvidenceManifest = "DN";
+        VoiceRulesManifest = "VR", ControlManifest = "CQ", NodeTextManifest = "NT", ConfigManifest = "CF", DeadNodeEvidenceManifest = "DN",
+        MovingManifest = "MV", MovingSeenManifest = "MS";
 
     private const string FindUserManifest = "FU", UserNodesManifest = "UN", DirectToUserManifest = "DU", DisconnectUserManifest = "XU",
         ReachedManifest = "CU", ListLocalRoomsManifest = "LL", LocalRoomPageManifest = "LP";
@@ -57,6 +58,8 @@ public sealed class WireSerializer : SerializerWithStringManifest
         RoomRoute => RouteManifest,
         ProbeRoom => ProbeManifest,
         NoMembers => NoMembersManifest,
+        RoomMoving => MovingManifest,
+        RoomMovingSeen => MovingSeenManifest,
         GetRoomInfo => GetRoomInfoManifest,
         RoomInfo => RoomInfoManifest,
         RegisterUsers => RegisterManifest,
@@ -155,6 +158,12 @@ public sealed class WireSerializer : SerializerWithStringManifest
                     break;
                 case NoMembers n:
                     w.Write(n.Room);
+                    break;
+                case RoomMoving m:
+                    w.Write(m.Room);
+                    break;
+                case RoomMovingSeen m:
+                    w.Write(m.Room);
                     break;
                 case GetRoomInfo g:
                     w.Write(g.Room);
@@ -266,6 +275,8 @@ public sealed class WireSerializer : SerializerWithStringManifest
             RouteManifest => ReadRoute(r),
             ProbeManifest => new ProbeRoom(r.ReadString()),
             NoMembersManifest => new NoMembers(r.ReadString()),
+            MovingManifest => new RoomMoving(r.ReadString()),
+            MovingSeenManifest => new RoomMovingSeen(r.ReadString()),
             GetRoomInfoManifest => new GetRoomInfo(r.ReadString()),
             RoomInfoManifest => ReadInfo(r),
             RegisterManifest => new RegisterUsers(ReadRef(r), ReadStrings(r)),

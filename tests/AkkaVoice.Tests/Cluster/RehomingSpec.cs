@@ -25,6 +25,40 @@ public sealed class RehomingSpec(ITestOutputHelper output) : ClusterSpec(output,
     }
 
     [Fact]
+    public async Task Every_say_sent_while_the_room_moves_on_a_graceful_leave_is_answered_once_and_heard_once()
+    {
+        var room = RoomHomedOn(2, "moving");
+        await using var alice = Cluster.Connect(0, "alice");
+        await using var bob = Cluster.Connect(1, "bob");
+        await alice.JoinAsync(room);
+        await bob.JoinAsync(room);
+        await AwaitRoomHomeAsync(room, 2);
+
+        // Says under the connection's text limit (20 a second) from before the leave until after the room's new home runs.
+        var leave = Cluster.LeaveAsync(2);
+        int sent = 0;
+        while (!leave.IsCompleted || sent < 40)
+        {
+            alice.Send($$"""{"type":"say","room":"{{room}}","text":"line {{sent}}","ref":"s{{sent}}"}""");
+            sent++;
+            await Task.Delay(60);
+        }
+        await leave;
+
+        var answers = new List<ReceivedText>();
+        while (answers.Count < sent) answers.Add(await alice.ExpectAsyncAny(["said", "error"], TimeSpan.FromSeconds(10)));
+        Output.WriteLine($"{sent} says sent while node 2 left; {answers.Count(a => a.Type == "said")} answered with said");
+        Assert.All(answers, a => Assert.Equal("said", a.Type));
+        Assert.Equal(Enumerable.Range(0, sent).Select(i => $"s{i}"), answers.Select(a => a.Str("ref")));
+
+        var heard = new List<ReceivedText>();
+        while (heard.Count < sent) heard.Add(await bob.ExpectAsync("said", TimeSpan.FromSeconds(10)));
+        Assert.Equal(Enumerable.Range(0, sent).Select(i => $"line {i}"), heard.Select(h => h.Str("text")));
+        Assert.Equal(heard.Select(h => h.Num("seq")).Distinct().Count(), sent);
+        Assert.NotEqual(Cluster[2].SelfAddress.ToString(), await HomeOfAsync(Cluster[0], room));
+    }
+
+    [Fact]
     public async Task The_oldest_node_leaving_moves_the_shard_coordinator_and_its_rooms_without_losing_voice()
     {
         // Node 0 is the oldest: it runs both shard coordinators, so its leave also hands the coordinators over

@@ -57,6 +57,8 @@ public sealed class EntityExtractorTests
         new DirectResult("bob", true, null, 1),
         new DirectText("bob", []),
         new NoMembers("lobby"),
+        new RoomMoving("lobby"),
+        new RoomMovingSeen("lobby"),
         "lobby",
         42,
     };

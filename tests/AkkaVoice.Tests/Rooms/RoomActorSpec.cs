@@ -330,6 +330,45 @@ public sealed class RoomActorSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
     }
 
     [Fact]
+    public void A_room_handing_off_answers_what_its_hubs_sent_before_they_knew_and_stops_once_each_has_answered()
+    {
+        var room = Room();
+        var a = NewNode("a");
+        var b = NewNode("b");
+        var alice = JoinThrough(room, a, "alice", newNode: true);
+        room.Tell(Join(b, "bob"), b.Hub.Ref);
+        a.Hub.ReceiveN(2);
+        b.Hub.ReceiveN(3);
+        Watch(room);
+
+        room.Tell(HandOffRoom.Instance);
+        Assert.Equal("r", a.Hub.ExpectMsg<RoomMoving>().Room);
+        b.Hub.ExpectMsg<RoomMoving>();
+        // A say that hub a sent before it saw the move is still the room's to answer.
+        room.Tell(new Say("r", alice.Member, "just in time", "late"), a.Hub.Ref);
+        room.Tell(new RoomMovingSeen("r"), a.Hub.Ref);
+        Assert.NotNull(a.Hub.ExpectMsg<RoomText>().SpeakerJson);
+        b.Hub.ExpectMsg<RoomText>();
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        room.Tell(new RoomMovingSeen("r"), b.Hub.Ref);
+        ExpectTerminated(room);
+    }
+
+    [Fact]
+    public void A_room_handing_off_stops_when_a_hub_never_answers()
+    {
+        var room = Room();
+        var a = NewNode("a");
+        JoinThrough(room, a, "alice", newNode: true);
+        Watch(room);
+
+        room.Tell(HandOffRoom.Instance);
+        a.Hub.ExpectMsg<RoomMoving>();
+        ExpectTerminated(room, RoomActor.MoveWait + TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
     public void A_join_the_hub_sent_again_gets_the_same_membership()
     {
         var room = Room();

@@ -244,6 +244,8 @@ public sealed class WireSerializerTests(WireSerializerFixture fixture) : IClassF
     {
         Assert.Equal(new ProbeRoom("lobby"), RoundTrip(new ProbeRoom("lobby")));
         Assert.Equal(new NoMembers("lobby"), RoundTrip(new NoMembers("lobby")));
+        Assert.Equal(new RoomMoving("lobby"), RoundTrip(new RoomMoving("lobby")));
+        Assert.Equal(new RoomMovingSeen("lobby"), RoundTrip(new RoomMovingSeen("lobby")));
     }
 
     public static TheoryData<bool?> Recovereds() => [null, false, true];
