@@ -4,19 +4,23 @@
 # never answers, ROUNDS rounds of each in one run. Prints voice loss and p99 per round and mode, and the
 # nodes' webhook counters at the end of each silent round.
 #
-#   scripts/webhook-bench.sh [--rounds 2] [--rooms 20] [--duration 30] [--churn-rate 50]
+#   scripts/webhook-bench.sh [--rounds 2] [--rooms 20] [--duration 30] [--churn-rate 50] [--silent-first]
+#
+# --silent-first runs each round's silent run before its run without webhooks (a machine that slows or
+# speeds up over the run then favours the other mode).
 #
 # Results: bench-results/<date>-webhooks-<mode>-<round>/ as scripts/bench.sh writes them.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-ROUNDS=2 ROOMS=20 DURATION=30 RATE=50 WARMUP=20
+ROUNDS=2 ROOMS=20 DURATION=30 RATE=50 WARMUP=20 MODES="off silent"
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) ROUNDS="$2"; shift 2 ;;
         --rooms) ROOMS="$2"; shift 2 ;;
         --duration) DURATION="$2"; shift 2 ;;
         --churn-rate) RATE="$2"; shift 2 ;;
+        --silent-first) MODES="silent off"; shift ;;
         -h|--help) sed -n '2,/^set -euo/{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
@@ -48,7 +52,7 @@ trap 'kill $SINK_PID 2>/dev/null || true' EXIT
 
 RESULTS=()
 for ((round = 1; round <= ROUNDS; round++)); do
-    for mode in off silent; do
+    for mode in $MODES; do
         args=""
         [ "$mode" = silent ] && args="--webhook-url http://127.0.0.1:$SINK_PORT/hook --webhook-secret webhook-bench-secret-of-32-bytes-or-more"
         section="webhooks-$mode-$round"
