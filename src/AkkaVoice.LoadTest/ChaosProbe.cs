@@ -69,7 +69,7 @@ public sealed class ChaosProbe
     /// <summary>The figures of one fault, from its mark to its report.</summary>
     private sealed record Window(string Name, string? Target, HashSet<int> TargetRooms, long Start)
     {
-        public readonly List<(bool Target, long Ticks)> Outages = [];
+        public readonly List<(bool Target, long Ticks, DateTime EndedUtc, Peer Listener, int Speaker)> Outages = [];
         public long Frames, WrongRoom, Duplicates, Late;
         public int Reconnects, ReconnectAttempts, Rejoins, NotRecovered;
     }
@@ -250,7 +250,7 @@ public sealed class ChaosProbe
         if (since > p.LongestInWindow[speaker]) p.LongestInWindow[speaker] = since;
         if (since > OutageTicks)
         {
-            lock (windowLock) w.Outages.Add((w.TargetRooms.Contains(p.Room), since));
+            lock (windowLock) w.Outages.Add((w.TargetRooms.Contains(p.Room), since, DateTime.UtcNow, p, speaker));
         }
         Volatile.Write(ref p.LastHeard[speaker], now);
         // Per pair, a 64-frame window of sequences seen: a repeat is a duplicate, an older unseen one late.
@@ -324,7 +324,7 @@ public sealed class ChaosProbe
     {
         long now = Stopwatch.GetTimestamp();
         Window w;
-        List<(bool Target, long Ticks)> outages;
+        List<(bool Target, long Ticks, DateTime EndedUtc, Peer Listener, int Speaker)> outages;
         lock (windowLock)
         {
             w = window;
@@ -356,6 +356,16 @@ public sealed class ChaosProbe
             speaker = x.Speaker.Index,
             speaker_nodes = $"{nodes[x.Speaker.Home].Port}->{x.Speaker.Client.Node.Port}",
         }).ToArray();
+        // The longest single outages, with when they ended (UTC, as the nodes log): where to look in the logs.
+        var worstOutages = outages.OrderByDescending(o => o.Ticks).Take(10).Select(o => new
+        {
+            seconds = Math.Round(Seconds(o.Ticks), 3),
+            ended = o.EndedUtc.ToString("HH:mm:ss.fff"),
+            room = RoomId(o.Listener.Room),
+            listener = o.Listener.Index,
+            listener_node_now = o.Listener.Client.Node.Port,
+            speaker = o.Speaker,
+        }).ToArray();
         return new
         {
             @event = "report",
@@ -376,6 +386,7 @@ public sealed class ChaosProbe
             pairs_silent_over_10s = longest.Count(s => s > 10),
             pairs_never_recovered = never,
             worst_pairs = worstPairs,
+            worst_outages = worstOutages,
             frames = w.Frames,
             wrong_room = w.WrongRoom,
             duplicates = w.Duplicates,

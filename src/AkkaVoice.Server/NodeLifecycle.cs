@@ -10,9 +10,9 @@ namespace AkkaVoice.Server;
 /// <summary>
 /// The node's life around the actor system that Akka.Hosting runs: the port check before remoting binds,
 /// joining the cluster once the node's actors run, readiness, and one way out. Closing every socket with
-/// 1001 is a coordinated-shutdown task of the first phase (before-service-unbind), so SIGTERM, a drain
-/// (<c>POST /admin/leave</c>) and a downing (<c>run-coordinated-shutdown-when-down</c>) all close the
-/// clients the same way, before the shard regions hand off and the node's actors stop.
+/// 1001 is a coordinated-shutdown task, so SIGTERM, a drain (<c>POST /admin/leave</c>) and a downing
+/// (<c>run-coordinated-shutdown-when-down</c>) all close the clients the same way: a graceful leave once the
+/// shard regions have handed the rooms off (phase cluster-leave), a downing at once (before-service-unbind).
 /// </summary>
 public sealed partial class NodeLifecycle(NodeSettings settings, Connections connections, ILogger<NodeLifecycle> logger)
     : IHostedLifecycleService
@@ -45,13 +45,28 @@ public sealed partial class NodeLifecycle(NodeSettings settings, Connections con
     {
         node = started;
         var shutdown = CoordinatedShutdown.Get(started.System);
-        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "close-sockets", async () =>
+        // A graceful leave keeps the sockets open while the shard regions hand the node's rooms off: the rooms'
+        // new homes probe this node's hub too, so its members follow them and voice goes on; the clients then
+        // reconnect elsewhere to rooms that already run there. A node that is downed has no one to hand off
+        // to, so it closes the sockets at once.
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "close-sockets", () =>
         {
             stopping = true;
-            LogStopping(connections.Count, shutdown.ShutdownReason?.GetType().Name ?? "unknown");
-            await connections.CloseAllAsync(settings.Server.CloseTimeout);
-            return Akka.Done.Instance;
+            var reason = shutdown.ShutdownReason;
+            bool handOffFirst = reason is CoordinatedShutdown.ClrExitReason or CoordinatedShutdown.ClusterLeavingReason;
+            LogStopping(connections.Count, reason?.GetType().Name ?? "unknown",
+                handOffFirst ? "handing its rooms off, then closing" : "closing");
+            return handOffFirst ? Task.FromResult(Akka.Done.Instance) : CloseSocketsAsync();
         });
+        shutdown.AddTask(CoordinatedShutdown.PhaseClusterLeave, "close-sockets-after-handoff", CloseSocketsAsync);
+    }
+
+    private int socketsClosed;
+
+    private async Task<Akka.Done> CloseSocketsAsync()
+    {
+        if (Interlocked.Exchange(ref socketsClosed, 1) == 0) await connections.CloseAllAsync(settings.Server.CloseTimeout);
+        return Akka.Done.Instance;
     }
 
     /// <summary>Joins the seeds, or itself when there are none, or the cluster that bootstrap finds when it is on.</summary>
@@ -159,8 +174,8 @@ public sealed partial class NodeLifecycle(NodeSettings settings, Connections con
     [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} is ready: Up, shard region reachable")]
     private partial void LogReady(string node);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down ({Reason}): closing {Connections} connections with 1001, then leaving the cluster")]
-    private partial void LogStopping(int connections, string reason);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down ({Reason}): {How} {Connections} connections with 1001, then leaving the cluster")]
+    private partial void LogStopping(int connections, string reason, string how);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Left the cluster; shutdown complete")]
     private partial void LogStopped();

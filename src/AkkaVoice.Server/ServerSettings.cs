@@ -44,9 +44,12 @@ public sealed record ServerSettings
             ReadyProbeTimeout = c.PositiveDuration("ready-probe-timeout"),
             RequestHeadersTimeout = c.PositiveDuration("request-headers-timeout"),
         };
-        var phase = new HoconSettings(config, "akka.coordinated-shutdown.phases.before-service-unbind").PositiveDuration("timeout");
-        if (settings.CloseTimeout >= phase)
-            throw shutdown.Refuse("close-timeout", $"must be shorter than akka.coordinated-shutdown.phases.before-service-unbind.timeout ({phase}), the phase it runs in, not {settings.CloseTimeout}");
+        foreach (var name in new[] { "before-service-unbind", "cluster-leave" })
+        {
+            var phase = new HoconSettings(config, $"akka.coordinated-shutdown.phases.{name}").PositiveDuration("timeout");
+            if (settings.CloseTimeout >= phase)
+                throw shutdown.Refuse("close-timeout", $"must be shorter than akka.coordinated-shutdown.phases.{name}.timeout ({phase}), a phase it runs in, not {settings.CloseTimeout}");
+        }
         if (settings.CloseTimeout >= settings.ShutdownTimeout)
             throw shutdown.Refuse("close-timeout", $"must be shorter than akkavoice.shutdown.timeout ({settings.ShutdownTimeout}), not {settings.CloseTimeout}");
         return settings;

@@ -60,7 +60,7 @@ public sealed class SettingsTests
         File.WriteAllText(file, "akkavoice.shutdown.close-timeout = 10s\n");
         try
         {
-            Assert.StartsWith("akkavoice.shutdown.close-timeout must be shorter than akka.coordinated-shutdown.phases.before-service-unbind.timeout",
+            Assert.StartsWith("akkavoice.shutdown.close-timeout must be shorter than akka.coordinated-shutdown.phases.",
                 Refusal("--config", file));
         }
         finally

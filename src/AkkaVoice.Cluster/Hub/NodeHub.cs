@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
 using AkkaVoice.Cluster.Connections;
 using AkkaVoice.Cluster.Rooms;
@@ -52,6 +53,7 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
     private readonly VoiceNode node;
     private readonly LocalRooms rooms;
     private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly Akka.Cluster.Cluster cluster = Akka.Cluster.Cluster.Get(Context.System);
     private readonly HashSet<Session> sessions = [];
     private readonly Dictionary<string, List<Session>> sessionsOf = new(StringComparer.Ordinal);
     private readonly Dictionary<long, PendingJoin> pendingJoins = [];
@@ -110,6 +112,8 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
             KeepRetrying();
         });
         Receive<RoomGone>(OnRoomGone);
+        // Another node's join for a room whose directory home this node is (see SendJoin).
+        Receive<JoinRoom>(join => node.Rooms.Forward(join));
         Receive<RoomMoving>(moving =>
         {
             // The room stops once it has this answer, and whatever this hub sent it before arrives first. From
@@ -267,8 +271,22 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
         var message = new JoinRoom(join.Room, ++nextRequest, session.User, Self, node.Relay, existing?.Member ?? 0, join.Since,
             rooms.Find(join.Room)?.LastSeq ?? 0, session.Identity?.IsHostOf(join.Room) ?? false, session.Identity is null, join.Stage);
         pendingJoins.Add(message.Request, new PendingJoin(session, join.Ref, message));
-        node.Rooms.Tell(message);
+        SendJoin(message);
         KeepRetrying();
+    }
+
+    /// <summary>
+    /// A join goes through the hub of the room's directory home, whose shard region holds the room when it runs
+    /// there, so no shard region has to ask the shard coordinator where it is: a coordinator that has just moved
+    /// (its node, the oldest, left) answers nothing for the better part of a second. When the room is elsewhere
+    /// the home's region finds it as this node's would. Retries go through this node's region.
+    /// </summary>
+    private void SendJoin(JoinRoom join)
+    {
+        var state = cluster.State;
+        var home = node.Directory.HomeOfRoomAmong(join.Room, state.Members.Where(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m)));
+        if (home is null || home.Equals(cluster.SelfAddress)) node.Rooms.Tell(join);
+        else Context.ActorSelection(new RootActorPath(home) / "user" / Name).Tell(join);
     }
 
     private void OnJoined(RoomJoined joined)
