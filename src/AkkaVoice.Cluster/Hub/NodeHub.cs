@@ -276,17 +276,17 @@ public sealed class NodeHub : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// A join goes through the hub of the room's directory home, whose shard region holds the room when it runs
-    /// there, so no shard region has to ask the shard coordinator where it is: a coordinator that has just moved
-    /// (its node, the oldest, left) answers nothing for the better part of a second. When the room is elsewhere
-    /// the home's region finds it as this node's would. Retries go through this node's region.
+    /// A join goes through this node's shard region and, when the room's directory home is another node, through
+    /// that node's hub too, whose region holds the room when it runs there: no region has to ask the shard
+    /// coordinator where it is, and a coordinator that has just moved (its node, the oldest, left) answers nothing
+    /// for the better part of a second. The room answers a join it already has (same hub, same request) as before.
     /// </summary>
     private void SendJoin(JoinRoom join)
     {
+        node.Rooms.Tell(join);
         var state = cluster.State;
         var home = node.Directory.HomeOfRoomAmong(join.Room, state.Members.Where(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m)));
-        if (home is null || home.Equals(cluster.SelfAddress)) node.Rooms.Tell(join);
-        else Context.ActorSelection(new RootActorPath(home) / "user" / Name).Tell(join);
+        if (home is not null && !home.Equals(cluster.SelfAddress)) Context.ActorSelection(new RootActorPath(home) / "user" / Name).Tell(join);
     }
 
     private void OnJoined(RoomJoined joined)

@@ -54,6 +54,23 @@ public sealed class DataPlaneSpec(ITestOutputHelper output) : ClusterSpec(output
     }
 
     [Fact]
+    public async Task The_hub_of_a_rooms_home_hands_another_nodes_join_to_its_region_and_the_room_answers_that_node()
+    {
+        var room = RoomHomedOn(2);
+        await using var alice = Cluster.Connect(2, "alice");
+        var a = await alice.JoinAsync(room);
+
+        // What node 0's hub sends node 2's for a connection of its own (the join goes where the room runs).
+        var hub = CreateTestProbe(Cluster[0].System);
+        var relay = CreateTestProbe(Cluster[0].System);
+        Cluster[2].Hub.Tell(new JoinRoom(room, 42, "bob", hub.Ref, relay.Ref, 0, null, 0), hub.Ref);
+        var joined = hub.FishForMessage<RoomJoined>(_ => true, TimeSpan.FromSeconds(10));
+        Assert.Equal(42, joined.Request);
+        Assert.Contains(joined.Members, m => m.Member == (uint)a.Num("member"));
+        Assert.Equal("bob", (await alice.ExpectAsync("member-joined")).Str("user"));
+    }
+
+    [Fact]
     public async Task A_said_crosses_to_each_other_node_once_however_many_members_are_there()
     {
         var room = RoomHomedOn(0);
