@@ -7,8 +7,8 @@ namespace AkkaVoice.IntegrationTests;
 
 /// <summary>
 /// The dead-node detector with real node processes: a killed node (its port refuses) is downed and removed
-/// within a second or two; a paused node (its kernel still completes handshakes) and a node cut off by a
-/// firewall's drop rules (silence) are probed and left to the split-brain resolver. The resolver waits 20 s
+/// within a second or two; a paused node (its kernel still completes handshakes), a slow node and a node cut
+/// off by a firewall's drop rules (silence) are probed and left to the split-brain resolver. The resolver waits 20 s
 /// here, so that within the tests' deadlines only the detector could down anybody.
 /// </summary>
 [Collection("processes")]
@@ -55,6 +55,34 @@ public sealed class DeadNodeDetectionTests(ITestOutputHelper output) : IDisposab
             n2.Resume();
         }
         await n0.WaitLogAsync($"Member {n2.AkkaAddress} is reachable again", TimeSpan.FromSeconds(15));
+
+        foreach (var log in new[] { n0.Log, n1.Log })
+        {
+            Assert.DoesNotContain("is dead", log);
+            Assert.DoesNotContain($"Member {n2.AkkaAddress} removed", log);
+        }
+        Assert.False(n2.HasExited);
+    }
+
+    [Fact]
+    public async Task A_slow_node_that_stalls_past_the_failure_detector_again_and_again_is_probed_and_never_taken_for_dead()
+    {
+        var (n0, n1, n2) = await StartThreeAsync([], [], []);
+        await using var _0 = n0; await using var _1 = n1; await using var _2 = n2;
+
+        // A node that gets half a second of every six and a half: late enough that the failure detector marks
+        // it unreachable each time, running often enough to be reachable in between; its port always accepts.
+        for (int stall = 0; stall < 3; stall++)
+        {
+            n2.Pause();
+            await Task.Delay(6000);
+            n2.Resume();
+            await Task.Delay(500);
+        }
+        Assert.Contains($"Member {n2.AkkaAddress} is unreachable", n0.Log);
+        Assert.Contains($"Remoting port of {n2.AkkaAddress} accepted a connection", n0.Log);
+        // Whatever the failure detector made of it, the node is a member that is reachable again.
+        await AwaitReachableAsync(n0, n2);
 
         foreach (var log in new[] { n0.Log, n1.Log })
         {
@@ -215,4 +243,20 @@ public sealed class DeadNodeDetectionTests(ITestOutputHelper output) : IDisposab
 
     [System.Runtime.InteropServices.DllImport("libc")]
     private static extern uint geteuid();
+
+    /// <summary>Waits until <paramref name="observer"/> sees <paramref name="node"/> Up and reachable.</summary>
+    private static async Task AwaitReachableAsync(NodeProcess observer, NodeProcess node)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            using var doc = JsonDocument.Parse(await observer.Http.GetStringAsync("/admin/cluster"));
+            if (doc.RootElement.GetProperty("members").EnumerateArray().Any(m =>
+                    m.GetProperty("address").GetString() == node.AkkaAddress && m.GetProperty("status").GetString() == "Up" &&
+                    m.GetProperty("reachable").GetBoolean()))
+                return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{node.AkkaAddress} is not Up and reachable from {observer.AkkaAddress}");
+            await Task.Delay(200);
+        }
+    }
 }
