@@ -90,6 +90,13 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
     // The membership each hub's join request made, so a join the hub sent again (its answer was slow) is answered
     // with the same membership instead of making a second one.
     private readonly Dictionary<(IActorRef Hub, long Request), uint> joinRequests = [];
+
+    // Joins whose membership has ended, the last EndedJoinsKept of them: a hub sends a join twice (through its
+    // region and through the home's hub) and again while unanswered, and a copy that arrives after the member
+    // left must not bring it back.
+    private const int EndedJoinsKept = 4096;
+    private readonly HashSet<(IActorRef Hub, long Request)> endedJoins = [];
+    private readonly Queue<(IActorRef Hub, long Request)> endedJoinsOrder = new();
     private readonly Dictionary<IActorRef, NodeMembers> nodes = [];
     private readonly Queue<(long Seq, byte[] Json)> history = new();
     private readonly Dictionary<uint, string> awaited = [];
@@ -262,6 +269,7 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
 
     private void OnJoin(JoinRoom join)
     {
+        if (endedJoins.Contains((join.Hub, join.Request))) return;
         if (join.Member == 0 && joinRequests.TryGetValue((join.Hub, join.Request), out var made)) join = join with { Member = made };
         if (join.Member != 0 && members.TryGetValue(join.Member, out var known) && known.Node.Hub.Equals(join.Hub))
         {
@@ -378,6 +386,14 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
         Commit(control.TakeChanges(), null, () => Forget(ids, reason));
     }
 
+    private void EndJoin((IActorRef Hub, long Request) join)
+    {
+        joinRequests.Remove(join);
+        if (!endedJoins.Add(join)) return;
+        endedJoinsOrder.Enqueue(join);
+        if (endedJoinsOrder.Count > EndedJoinsKept) endedJoins.Remove(endedJoinsOrder.Dequeue());
+    }
+
     /// <summary>Takes memberships the room control let go out of the node grouping: the room's last word on them.</summary>
     private void Forget(IEnumerable<uint> ids, string reason)
     {
@@ -387,7 +403,7 @@ public sealed partial class RoomActor : ReceiveActor, IWithTimers, IWithUnbounde
         {
             if (!members.Remove(id, out var gone)) continue;
             removed++;
-            if (gone.Request != 0) joinRequests.Remove((gone.Node.Hub, gone.Request));
+            if (gone.Request != 0) EndJoin((gone.Node.Hub, gone.Request));
             Raise(new RoomEvents.MemberLeft(room, Now(), gone.Id, gone.User, reason));
             if (--gone.Node.Count == 0) emptied.Add(gone.Node);
         }

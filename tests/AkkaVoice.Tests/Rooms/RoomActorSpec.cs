@@ -369,6 +369,25 @@ public sealed class RoomActorSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
     }
 
     [Fact]
+    public void A_copy_of_a_join_that_arrives_after_its_member_left_brings_nobody_back()
+    {
+        var room = Room();
+        var a = NewNode("a");
+        var b = NewNode("b");
+        JoinThrough(room, b, "bob", newNode: true);
+        var alice = JoinThrough(room, a, "alice", newNode: true, request: 5);
+        b.Hub.ReceiveN(2);
+        room.Tell(new LeaveRoom("r", alice.Member, "left"), a.Hub.Ref);
+        Assert.Single(b.Hub.FishForMessage<RosterChanged>(c => c.Left.Length > 0).Left);
+        a.Hub.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m);
+
+        // The join's other copy (through the other path), late.
+        room.Tell(Join(a, "alice", request: 5), a.Hub.Ref);
+        Assert.DoesNotContain(a.Hub.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m), m => m is RoomJoined);
+        Assert.DoesNotContain(b.Hub.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m), m => m is RosterChanged { Joined.Length: > 0 });
+    }
+
+    [Fact]
     public void A_join_the_hub_sent_again_gets_the_same_membership()
     {
         var room = Room();
