@@ -14,6 +14,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 ROUNDS=2 ROOMS=20 DURATION=30 RATE=50 WARMUP=20 MODES="off silent"
+# The ports scripts/cluster.sh gives nodes 0-2.
+BASE="${HTTP_BASE_PORT:-5000}"
+NODE_URLS="http://127.0.0.1:$BASE,http://127.0.0.1:$((BASE + 1)),http://127.0.0.1:$((BASE + 2))"
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) ROUNDS="$2"; shift 2 ;;
@@ -58,10 +61,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
         section="webhooks-$mode-$round"
         # Churn from the moment the third node is ready until the measured window ends.
         (
-            for ((t = 0; t < 240; t++)); do curl -sf -o /dev/null "http://127.0.0.1:5002/readyz" && break; sleep 0.5; done
-            node scripts/churn.mjs --urls http://127.0.0.1:5000,http://127.0.0.1:5001,http://127.0.0.1:5002 \
+            for ((t = 0; t < 240; t++)); do curl -sf -o /dev/null "http://127.0.0.1:$((BASE + 2))/readyz" && break; sleep 0.5; done
+            node scripts/churn.mjs --urls "$NODE_URLS" \
                 --connections 100 --rooms 20 --rate "$RATE" --seconds $((WARMUP + DURATION)) >"$ROOT/run/churn-$section.json"
-            for i in 0 1 2; do curl -s "http://127.0.0.1:$((5000 + i))/metrics" | grep -E '^akkavoice_webhook' | sed "s/^/node-$i /"; done >"$ROOT/run/webhooks-$section.txt"
+            for i in 0 1 2; do curl -s "http://127.0.0.1:$((BASE + i))/metrics" | grep -E '^akkavoice_webhook' | sed "s/^/node-$i /"; done >"$ROOT/run/webhooks-$section.txt"
         ) &
         churn=$!
         NODE_ARGS="$args" scripts/bench.sh --only spread3 --rooms "$ROOMS" --duration "$DURATION" --no-doc --section "$section" >/dev/null 2>"$ROOT/run/bench-$section.log" || true
@@ -76,9 +79,9 @@ echo "|---|---|---|---|---|---|---|---|"
 for r in "${RESULTS[@]}"; do
     read -r mode round dir <<<"$r"
     section="webhooks-$mode-$round"
-    python3 - "$dir/spread3.json" "$ROOT/run/churn-$section.json" "$ROOT/run/webhooks-$section.txt" "$mode" "$round" <<'PY'
+    ROOT="$ROOT" python3 - "$dir/spread3.json" "$ROOT/run/churn-$section.json" "$ROOT/run/webhooks-$section.txt" "$mode" "$round" <<'PY'
 import json, sys, re, os
-sys.path.insert(0, os.path.join(os.path.dirname(sys.argv[1]), "..", "..", "scripts"))
+sys.path.insert(0, os.path.join(os.environ["ROOT"], "scripts"))
 from benchlib import figures
 row = figures(json.load(open(sys.argv[1])))
 churn = json.load(open(sys.argv[2])) if os.path.getsize(sys.argv[2]) else {}

@@ -66,10 +66,13 @@ public sealed class ChaosProbe
         public Task<bool>? Pending;
     }
 
+    /// <summary>One silence over the outage threshold at one listener, for one speaker: its length and when it ended.</summary>
+    private readonly record struct Outage(bool Target, long Ticks, DateTime EndedUtc, Peer Listener, int Speaker);
+
     /// <summary>The figures of one fault, from its mark to its report.</summary>
     private sealed record Window(string Name, string? Target, HashSet<int> TargetRooms, long Start)
     {
-        public readonly List<(bool Target, long Ticks, DateTime EndedUtc, Peer Listener, int Speaker)> Outages = [];
+        public readonly List<Outage> Outages = [];
         public long Frames, WrongRoom, Duplicates, Late;
         public int Reconnects, ReconnectAttempts, Rejoins, NotRecovered;
     }
@@ -250,7 +253,7 @@ public sealed class ChaosProbe
         if (since > p.LongestInWindow[speaker]) p.LongestInWindow[speaker] = since;
         if (since > OutageTicks)
         {
-            lock (windowLock) w.Outages.Add((w.TargetRooms.Contains(p.Room), since, DateTime.UtcNow, p, speaker));
+            lock (windowLock) w.Outages.Add(new Outage(w.TargetRooms.Contains(p.Room), since, DateTime.UtcNow, p, speaker));
         }
         Volatile.Write(ref p.LastHeard[speaker], now);
         // Per pair, a 64-frame window of sequences seen: a repeat is a duplicate, an older unseen one late.
@@ -324,7 +327,7 @@ public sealed class ChaosProbe
     {
         long now = Stopwatch.GetTimestamp();
         Window w;
-        List<(bool Target, long Ticks, DateTime EndedUtc, Peer Listener, int Speaker)> outages;
+        List<Outage> outages;
         lock (windowLock)
         {
             w = window;

@@ -20,6 +20,7 @@ public sealed partial class NodeLifecycle(NodeSettings settings, Connections con
     private VoiceNode? node;
     private volatile bool ready;
     private volatile bool stopping;
+    private int socketsClosed;
 
     /// <summary>The running node; available once the actor system has started.</summary>
     public VoiceNode Node => node ?? throw new InvalidOperationException("the node has not started");
@@ -60,8 +61,6 @@ public sealed partial class NodeLifecycle(NodeSettings settings, Connections con
         });
         shutdown.AddTask(CoordinatedShutdown.PhaseClusterLeave, "close-sockets-after-handoff", CloseSocketsAsync);
     }
-
-    private int socketsClosed;
 
     private async Task<Akka.Done> CloseSocketsAsync()
     {

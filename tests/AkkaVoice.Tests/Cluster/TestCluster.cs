@@ -99,11 +99,13 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>The user directory's shards that hold entries now, as the first running node's stats see them.</summary>
     public static async Task<HashSet<string>> UserShardsAsync(TestCluster cluster)
     {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
             var placed = await PlacedUserShardsAsync(cluster.Nodes.First(n => !n.System.WhenTerminated.IsCompleted));
             // An empty answer means the stats query timed out somewhere: ask again.
             if (placed.Count > 0) return placed.Select(p => p.Shard).ToHashSet();
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the user directory's shard stats stayed empty");
             await Task.Delay(250);
         }
     }
